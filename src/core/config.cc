@@ -1,0 +1,80 @@
+#include "core/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <utility>
+
+namespace nimbus {
+namespace {
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+}  // namespace
+
+EnvFn ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+}
+
+EnvFn MapEnv(ConfigMap vars) {
+  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Result<ConfigMap> ParseConfigString(std::string_view text) {
+  ConfigMap out;
+  while (!text.empty()) {
+    size_t end = text.find(';');
+    std::string_view item = Trim(text.substr(0, end));
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgumentError("configuration item '" + std::string(item) +
+                                  "' is not of the form key=value");
+    }
+    std::string key(Trim(item.substr(0, eq)));
+    if (key.empty()) return InvalidArgumentError("configuration item '" + std::string(item) +
+                                                 "' has an empty key");
+    out[key] = std::string(Trim(item.substr(eq + 1)));
+  }
+  return out;
+}
+
+Result<bool> ParseBool(std::string_view key, std::string_view value) {
+  std::string v = Lower(Trim(value));
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  return InvalidArgumentError(std::string(key) + ": expected true or false, got '" +
+                              std::string(value) + "'");
+}
+
+Result<long long> ParseInt(std::string_view key, std::string_view value) {
+  std::string v(Trim(value));
+  char* end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || end != v.c_str() + v.size() || errno != 0) {
+    return InvalidArgumentError(std::string(key) + ": expected an integer, got '" +
+                                std::string(value) + "'");
+  }
+  return n;
+}
+
+}  // namespace nimbus
