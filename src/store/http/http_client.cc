@@ -1,0 +1,1 @@
+#include "store/http/http_client.h"

@@ -1,0 +1,1 @@
+#include "store/object_store.h"
