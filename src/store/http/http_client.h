@@ -9,6 +9,7 @@
 // exponential backoff and full jitter, within a total deadline. Nothing ever sleeps in a callback.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -30,12 +31,22 @@ struct Request {
   std::string method = "GET";
   std::string url;  // fully encoded
   Headers headers;
-  // Body to send; shared so retries resend it without copying.
+  // Body to send; shared so retries resend it without copying. [body_offset, +body_length) of it
+  // is sent (a multipart part is a slice of one buffer); body_length npos = to the end.
   std::shared_ptr<const Buffer> body;
+  size_t body_offset = 0;
+  size_t body_length = std::string::npos;
+  std::string_view BodyView() const {
+    if (!body) return {};
+    std::string_view all = body->view();
+    return all.substr(std::min(body_offset, all.size()), body_length);
+  }
   // Expected response size when known (pre-sizes the receive buffer, avoiding regrowth).
   size_t expected_response_size = 0;
   // HEAD-like: do not read a body.
   bool no_body = false;
+  // Whole-attempt timeout; 0 = none (stalls are still caught by ClientOptions::stall_timeout).
+  std::chrono::milliseconds timeout{0};
 };
 
 struct Response {
@@ -63,11 +74,6 @@ struct RetryPolicy {
   std::chrono::milliseconds deadline{120'000};
 };
 
-// The outcome of one attempt as judged by the protocol driver.
-struct Verdict {
-  Status status;  // ok, or an error whose kind decides whether to retry
-};
-
 class Client {
  public:
   explicit Client(ClientOptions options = {});
@@ -82,7 +88,9 @@ class Client {
 
   // Attempts `build()` until `classify` accepts it, a non-retryable error occurs, attempts run out
   // or the deadline passes. `idempotent` = false disables retries after the request was sent.
-  // `build` may fail (e.g. signing), which ends the operation.
+  // `build` may fail (e.g. signing), which ends the operation. `classify` returns ok to accept a
+  // response (including statuses the driver handles itself, e.g. 404 on DELETE) or an error whose
+  // kind decides whether to retry; the error (with the driver's message) is the operation's result.
   using BuildFn = std::function<Result<Request>()>;
   using ClassifyFn = std::function<Status(const Response&)>;
   Future<Result<Response>> SendWithRetry(BuildFn build, ClassifyFn classify,
@@ -99,6 +107,8 @@ class Client {
 
  private:
   class Loop;
+  struct RetryOperation;
+  void RunAttempt(std::shared_ptr<RetryOperation> op);
   ClientOptions options_;
   std::unique_ptr<Loop> loop_;
 };
