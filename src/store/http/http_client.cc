@@ -97,7 +97,24 @@ class Client::Loop {
  public:
   explicit Loop(const ClientOptions& options) : options_(options) {}
 
-  ~Loop() { Shutdown(); }
+  ~Loop() {
+    if (self_delete_) {
+      DrainAfterStop();
+    } else {
+      Shutdown();
+    }
+  }
+
+  bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+
+  // The client is being destroyed by a callback running on this loop's own thread (its last
+  // owner let go there), so the thread cannot be joined: it finishes its iteration, fails what is
+  // left, and deletes the loop itself.
+  void StopFromLoopThread() {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    self_delete_ = true;
+  }
 
   // Stops the loop thread, then completes everything still waiting with an error: timers run
   // (their Send fails fast, which ends their operation), queued requests fail. No waiter hangs.
@@ -109,6 +126,10 @@ class Client::Loop {
     }
     if (multi_ != nullptr) curl_multi_wakeup(multi_);
     if (thread_.joinable()) thread_.join();
+    DrainAfterStop();
+  }
+
+  void DrainAfterStop() {
     while (true) {
       std::function<void()> fn;
       {
@@ -173,6 +194,9 @@ class Client::Loop {
     return s;
   }
   void CountRetry() { retries_.fetch_add(1, std::memory_order_relaxed); }
+  // One attempt of a retried operation; its callbacks reference only the loop, which outlives
+  // them (even when the client is destroyed from a callback).
+  void RunAttempt(std::shared_ptr<RetryOperation> op);
 
  private:
   struct Transfer {
@@ -380,11 +404,16 @@ class Client::Loop {
       delete t;
     }
     attached_.clear();
+    if (self_delete_) {
+      thread_.detach();
+      delete this;  // ~Loop -> Shutdown() drains timers and the queue; the thread is gone
+    }
   }
 
   const ClientOptions options_;
   std::mutex mu_;
   bool stopping_ = false;
+  bool self_delete_ = false;
   CURLM* multi_ = nullptr;
   std::thread thread_;
   std::deque<std::unique_ptr<Transfer>> pending_;
@@ -399,7 +428,14 @@ class Client::Loop {
 Client::Client(ClientOptions options)
     : options_(std::move(options)), loop_(std::make_unique<Loop>(options_)) {}
 
-Client::~Client() { loop_->Shutdown(); }
+Client::~Client() {
+  if (loop_->OnLoopThread()) {
+    loop_->StopFromLoopThread();
+    loop_.release();  // the loop thread deletes it when the current callback returns
+  } else {
+    loop_->Shutdown();
+  }
+}
 
 Future<Result<Response>> Client::Send(Request request) { return loop_->Send(std::move(request)); }
 
@@ -429,20 +465,7 @@ std::chrono::milliseconds Backoff(const RetryPolicy& policy, int attempt) {
 }
 }  // namespace
 
-Future<Result<Response>> Client::SendWithRetry(BuildFn build, ClassifyFn classify,
-                                               const RetryPolicy& policy, bool idempotent) {
-  auto op = std::make_shared<RetryOperation>();
-  op->build = std::move(build);
-  op->classify = std::move(classify);
-  op->policy = policy;
-  op->idempotent = idempotent;
-  op->start = Clock::now();
-  auto future = op->promise.future();
-  RunAttempt(std::move(op));
-  return future;
-}
-
-void Client::RunAttempt(std::shared_ptr<RetryOperation> op) {
+void Client::Loop::RunAttempt(std::shared_ptr<RetryOperation> op) {
   ++op->attempt;
   auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - op->start);
   Result<Request> request = op->build();
@@ -468,8 +491,8 @@ void Client::RunAttempt(std::shared_ptr<RetryOperation> op) {
     bool attempts_left = op->attempt < op->policy.max_attempts;
     bool time_left = spent + delay < op->policy.deadline;
     if (retryable && attempts_left && time_left) {
-      loop_->CountRetry();
-      loop_->Schedule(now + delay, [this, op] { RunAttempt(op); });
+      CountRetry();
+      Schedule(now + delay, [this, op] { RunAttempt(op); });
       return;
     }
     if (retryable) {
@@ -482,6 +505,19 @@ void Client::RunAttempt(std::shared_ptr<RetryOperation> op) {
     }
     op->promise.Set(Result<Response>(std::move(status)));
   });
+}
+
+Future<Result<Response>> Client::SendWithRetry(BuildFn build, ClassifyFn classify,
+                                               const RetryPolicy& policy, bool idempotent) {
+  auto op = std::make_shared<RetryOperation>();
+  op->build = std::move(build);
+  op->classify = std::move(classify);
+  op->policy = policy;
+  op->idempotent = idempotent;
+  op->start = Clock::now();
+  auto future = op->promise.future();
+  loop_->RunAttempt(std::move(op));
+  return future;
 }
 
 }  // namespace nimbus::http

@@ -108,7 +108,6 @@ class Client {
  private:
   class Loop;
   struct RetryOperation;
-  void RunAttempt(std::shared_ptr<RetryOperation> op);
   ClientOptions options_;
   std::unique_ptr<Loop> loop_;
 };

@@ -317,6 +317,30 @@ TEST(HttpClient, DestroyingClientCompletesPendingWork) {
   }
 }
 
+TEST(HttpClient, DestroyedFromItsOwnCallbackDoesNotHangOrCrash) {
+  ScriptedServer server([](int, const std::string&) { return Reply(500, "x"); });
+  auto client = std::make_shared<Client>();
+  Promise<bool> done;
+  Future<Result<Response>> retried;
+  {
+    Request r;
+    r.url = server.url();
+    RetryPolicy p = FastPolicy();
+    p.initial_backoff = 2s;  // its timer is still pending when the client dies
+    retried = client->SendWithRetry(Get(server.url()), Classify, p);
+    std::this_thread::sleep_for(100ms);
+    // The last reference is dropped inside a callback, i.e. on the client's own loop thread.
+    std::shared_ptr<Client> holder = client;
+    client.reset();
+    holder->Send(r).Then([holder = std::move(holder), done](Result<Response>&) mutable {
+      holder.reset();
+      done.Set(true);
+    });
+  }
+  EXPECT_TRUE(done.future().Get());
+  EXPECT_FALSE(retried.Get().ok()) << "the pending retry completes with an error";
+}
+
 TEST(UriEncode, EncodesReservedKeepsUnreserved) {
   EXPECT_EQ(UriEncode("a b/ñ+%=~._-", false), "a%20b%2F%C3%B1%2B%25%3D~._-");
   EXPECT_EQ(UriEncode("a b/c", true), "a%20b/c");
