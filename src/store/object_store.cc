@@ -39,12 +39,23 @@ std::string ByteRange::ToString() const {
     case Kind::kAll:
       return "all";
     case Kind::kRange:
-      if (length > std::numeric_limits<uint64_t>::max() - offset) {
-        return "[" + std::to_string(offset) + ", end)";
+      // Built by appending: GCC 12 at -O3 reports a false -Wrestrict for "[" + std::string.
+      {
+        std::string out = "[";
+        out += std::to_string(offset);
+        out += ", ";
+        out += length > std::numeric_limits<uint64_t>::max() - offset
+                   ? std::string("end")
+                   : std::to_string(offset + length);
+        out += ")";
+        return out;
       }
-      return "[" + std::to_string(offset) + ", " + std::to_string(offset + length) + ")";
-    case Kind::kFrom:
-      return "[" + std::to_string(offset) + ", end)";
+    case Kind::kFrom: {
+      std::string out = "[";
+      out += std::to_string(offset);
+      out += ", end)";
+      return out;
+    }
     case Kind::kSuffix:
       return "last " + std::to_string(length);
   }

@@ -206,6 +206,11 @@ class Client::Loop {
     CURL* easy = nullptr;
     curl_slist* header_list = nullptr;
     char error[CURL_ERROR_SIZE] = {};
+    // Stall detection (see OnProgress).
+    Clock::time_point last_progress;
+    curl_off_t last_bytes = -1;
+    std::chrono::milliseconds stall_limit{0};
+    bool stalled = false;
   };
   struct Timer {
     Clock::time_point when;
@@ -251,6 +256,28 @@ class Client::Loop {
     return size * n;
   }
 
+  // Called by curl at least once a second per transfer, even when no data moves. A transfer whose
+  // byte counts have not changed for stall_timeout is aborted (and retried by the caller's
+  // policy). curl's own LOW_SPEED_TIME averages over seconds and reacts late; this does not.
+  static int OnProgress(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                        curl_off_t ulnow) {
+    (void)dltotal;
+    (void)ultotal;
+    auto* t = static_cast<Transfer*>(user);
+    auto now = Clock::now();
+    curl_off_t bytes = dlnow + ulnow;
+    if (bytes != t->last_bytes) {
+      t->last_bytes = bytes;
+      t->last_progress = now;
+      return 0;
+    }
+    if (now - t->last_progress > t->stall_limit) {
+      t->stalled = true;
+      return 1;  // CURLE_ABORTED_BY_CALLBACK
+    }
+    return 0;
+  }
+
   CURL* TakeEasy() {
     if (!idle_.empty()) {
       CURL* easy = idle_.back();
@@ -275,10 +302,12 @@ class Client::Loop {
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options_.connect_timeout.count()));
-    // Stall detection: fewer than 1 byte/s for the stall window aborts the attempt.
-    long stall_s = std::max<long>(1, static_cast<long>(options_.stall_timeout.count() / 1000));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, stall_s);
+    // Stall detection: no byte moved for stall_timeout aborts the attempt (OnProgress).
+    t.last_progress = Clock::now();
+    t.stall_limit = options_.stall_timeout;
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &Loop::OnProgress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
     if (r.timeout.count() > 0) {
       curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
     }
@@ -341,7 +370,11 @@ class Client::Loop {
     if (code == CURLE_OK) {
       t->promise.Set(Result<Response>(std::move(t->response)));
     } else {
-      Status s = TransportError(code, t->error, t->request.method, t->request.url);
+      Status s = t->stalled
+                     ? Status(ErrorKind::kTransient,
+                              t->request.method + " " + t->request.url + ": stalled, no data for " +
+                                  std::to_string(options_.stall_timeout.count()) + " ms")
+                     : TransportError(code, t->error, t->request.method, t->request.url);
       if (NeverSent(code)) s = Status(s.kind(), "[not sent] " + s.message());
       Fail(*t, std::move(s));
     }

@@ -249,6 +249,25 @@ TEST(HttpClient, StalledServerEndsWithinDeadline) {
   EXPECT_LT(took, 2500ms) << "the deadline bounds the whole operation";
 }
 
+TEST(HttpClient, StallMidBodyIsDetectedWithinTheStallTimeout) {
+  // Promises 100000 bytes, sends 1000, then goes quiet (the connection stays open).
+  ScriptedServer server([](int, const std::string&) {
+    return "HTTP/1.1 200 X\r\nContent-Length: 100000\r\n\r\n" + std::string(1000, 'x');
+  });
+  ClientOptions options;
+  options.stall_timeout = 500ms;
+  Client client(options);
+  RetryPolicy p = FastPolicy();
+  p.max_attempts = 1;
+  auto start = std::chrono::steady_clock::now();
+  auto res = client.SendWithRetry(Get(server.url()), Classify, p).Get();
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.status().kind(), ErrorKind::kTransient);
+  EXPECT_NE(res.status().message().find("stalled"), std::string::npos) << res.status().message();
+  EXPECT_LT(took, 2500ms);
+}
+
 TEST(HttpClient, NonIdempotentIsNotResentAfterFailure) {
   ScriptedServer server([](int, const std::string&) { return Reply(500, "maybe applied"); });
   Client client;

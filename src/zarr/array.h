@@ -1,0 +1,132 @@
+// ZarrArray: a Zarr v3 array on an ObjectStore. Reads and writes any selection (see
+// selection.h) into caller buffers, chunk by chunk, with a bounded window of store operations in
+// flight. Knows nothing of HDF5.
+//
+// Reads: missing chunks read as the fill value; uncompressed chunks and shards are read with
+// ranged GETs when the planner (planner.h) expects that to be cheaper than whole objects.
+// Writes: fully covered chunks are encoded straight from the caller's buffer; partial ones are
+// read, modified and written back; chunks that end up all fill are deleted (not stored), unless
+// ArrayOptions::write_empty_chunks. A shard is always written whole, once per Write call.
+// Metadata changes (resize, attributes) are conditional on the zarr.json ETag when the store
+// supports it, so concurrent writers never silently overwrite each other's metadata.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/object_store.h"
+#include "zarr/chunk_cache.h"
+#include "zarr/codec.h"
+#include "zarr/metadata.h"
+#include "zarr/planner.h"
+#include "zarr/selection.h"
+
+namespace nimbus::zarr {
+
+struct ArrayOptions {
+  std::shared_ptr<ChunkCache> cache;      // decoded chunks; null = no cache
+  std::shared_ptr<TransferModel> model;   // shared per store; null = a private one
+  size_t max_in_flight = 64;              // chunk or shard operations outstanding at once
+  bool write_empty_chunks = false;        // store chunks that are entirely fill
+  uint64_t max_merged_request = 16ull << 20;
+};
+
+struct IoStats {
+  uint64_t bytes_read = 0;     // payload bytes received from the store
+  uint64_t bytes_written = 0;  // payload bytes sent
+  uint64_t get_requests = 0;
+  uint64_t put_requests = 0;
+  uint64_t delete_requests = 0;
+};
+
+class ZarrArray {
+ public:
+  enum class CreateMode { kExclusive, kOverwrite };
+
+  // path: the array's key prefix in the store ("" = the store root), without a trailing '/'.
+  static Result<std::shared_ptr<ZarrArray>> Open(std::shared_ptr<store::ObjectStore> store,
+                                                 std::string path, ArrayOptions options = {});
+  static Result<std::shared_ptr<ZarrArray>> Create(std::shared_ptr<store::ObjectStore> store,
+                                                   std::string path, ArrayMetadata metadata,
+                                                   CreateMode mode = CreateMode::kExclusive,
+                                                   ArrayOptions options = {});
+
+  const ArrayMetadata& metadata() const { return metadata_; }
+  const std::vector<uint64_t>& shape() const { return metadata_.shape; }
+  const DataType& data_type() const { return metadata_.data_type; }
+  const std::string& path() const { return path_; }
+  std::string Describe() const;  // "s3://bucket/prefix/path" for messages
+
+  // Fixed-size types: `out` holds selection.num_elements() elements of item_size bytes.
+  Status Read(const Selection& selection, void* out, Layout layout = Layout::kC);
+  Status Write(const Selection& selection, const void* in, Layout layout = Layout::kC);
+  // Variable-length types (string, variable_length_bytes).
+  Status ReadValues(const Selection& selection, std::string* out, Layout layout = Layout::kC);
+  Status WriteValues(const Selection& selection, const std::string* in,
+                     Layout layout = Layout::kC);
+
+  // Changes the shape; chunks wholly outside the new shape are deleted, and elements of boundary
+  // chunks that fall outside it are reset to the fill value (so growing again shows fill).
+  Status Resize(std::vector<uint64_t> new_shape);
+  Status SetAttributes(nlohmann::json attributes);
+  // Re-reads zarr.json (another writer may have changed it).
+  Status Refresh();
+
+  // The store key of a chunk (or shard) at grid coordinates.
+  std::string ChunkKey(std::span<const uint64_t> grid_coords) const;
+  IoStats stats() const;
+
+  // Internal (public for the implementation's helpers): the elements of one read or write.
+  struct Elements {
+    char* fixed = nullptr;             // fixed-size types
+    std::string* values = nullptr;     // variable-length types
+  };
+
+ private:
+  ZarrArray(std::shared_ptr<store::ObjectStore> store, std::string path, ArrayOptions options);
+  Status Adopt(ArrayMetadata metadata, std::string etag);
+  Status WriteMetadata(bool create_only);
+  Status UpdateMetadata(const std::function<void(ArrayMetadata&)>& change);
+
+  Status ReadImpl(const Selection& selection, Elements out, Layout layout);
+  Status WriteImpl(const Selection& selection, Elements in, Layout layout);
+  Status ReadUnsharded(const std::vector<ChunkPart>& parts, Elements out);
+  Status ReadSharded(const std::vector<ChunkPart>& parts, Elements out);
+  Status WriteUnsharded(const std::vector<ChunkPart>& parts, Elements in);
+  Status WriteSharded(const std::vector<ChunkPart>& parts, Elements in);
+
+  Future<Result<store::GetResult>> TimedGet(const std::string& key, store::ByteRange range);
+  Future<Status> StoreChunk(const std::string& key, Buffer encoded, bool all_fill);
+  std::shared_ptr<const ChunkArray> FillChunk();
+  std::string CacheKey(const std::string& key) const;
+
+  std::shared_ptr<store::ObjectStore> store_;
+  std::string path_;
+  ArrayOptions options_;
+  ArrayMetadata metadata_;
+  std::string etag_;  // of zarr.json as last read or written
+  std::shared_ptr<const CodecChain> chain_;
+  std::shared_ptr<const ChunkArray> fill_chunk_;
+  std::mutex fill_mu_;
+
+  std::atomic<uint64_t> bytes_read_{0}, bytes_written_{0}, gets_{0}, puts_{0}, deletes_{0};
+};
+
+// Writes a zarr.json for a group (creating intermediate groups is the caller's business).
+Status CreateGroup(store::ObjectStore& store, const std::string& path,
+                   const nlohmann::json& attributes = nlohmann::json::object(),
+                   bool exclusive = false);
+// Reads any node's zarr.json.
+Result<NodeMetadata> ReadNode(store::ObjectStore& store, const std::string& path);
+// Names of a group's direct children that are arrays or groups (have a zarr.json), sorted.
+Result<std::vector<std::string>> ListChildren(store::ObjectStore& store, const std::string& path);
+// Deletes a node and everything under it.
+Status DeleteNode(store::ObjectStore& store, const std::string& path);
+
+}  // namespace nimbus::zarr

@@ -1,0 +1,78 @@
+#include "zarr/planner.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace nimbus::zarr {
+
+void TransferModel::Observe(uint64_t bytes, double seconds) {
+  if (seconds <= 0) return;
+  std::lock_guard lock(mu_);
+  // Small requests measure latency, large ones bandwidth (after subtracting latency). Exponential
+  // averages adapt to the store's current state without keeping history.
+  constexpr double kAlpha = 0.2;
+  if (bytes <= 64 * 1024) {
+    latency_s_ = latency_samples_++ == 0 ? seconds : (1 - kAlpha) * latency_s_ + kAlpha * seconds;
+  } else if (bytes >= 1024 * 1024) {
+    double transfer = std::max(seconds - latency_s_, seconds * 0.5);
+    double bw = static_cast<double>(bytes) / transfer;
+    bandwidth_ = bandwidth_samples_++ == 0 ? bw : (1 - kAlpha) * bandwidth_ + kAlpha * bw;
+  }
+}
+
+double TransferModel::latency_s() const {
+  std::lock_guard lock(mu_);
+  return latency_s_;
+}
+
+double TransferModel::bandwidth_bps() const {
+  std::lock_guard lock(mu_);
+  return bandwidth_;
+}
+
+uint64_t TransferModel::BreakEvenGap() const {
+  std::lock_guard lock(mu_);
+  return static_cast<uint64_t>(latency_s_ * bandwidth_);
+}
+
+std::vector<MergedRange> CoalesceRanges(const std::vector<ByteSpan>& ranges,
+                                        const CoalesceOptions& options) {
+  std::vector<size_t> order(ranges.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return ranges[a].offset < ranges[b].offset; });
+  std::vector<MergedRange> out;
+  for (size_t i : order) {
+    const ByteSpan& r = ranges[i];
+    if (!out.empty()) {
+      MergedRange& m = out.back();
+      uint64_t end = std::max(m.span.end(), r.end());
+      bool close = r.offset <= m.span.end() + options.max_gap;
+      bool small = end - m.span.offset <= options.max_merged || r.offset < m.span.end();
+      if (close && small) {
+        m.span.length = end - m.span.offset;
+        m.members.push_back(i);
+        continue;
+      }
+    }
+    out.push_back(MergedRange{r, {i}});
+  }
+  return out;
+}
+
+uint64_t PlannedGap(const TransferModel& model, uint64_t useful_bytes) {
+  uint64_t gap = std::min(model.BreakEvenGap(), useful_bytes / 10);
+  return std::max<uint64_t>(gap, 4096);
+}
+
+bool ChooseWholeObject(const TransferModel& model, uint64_t object_size, uint64_t ranged_bytes,
+                       size_t ranged_requests) {
+  double latency = model.latency_s();
+  double bandwidth = model.bandwidth_bps();
+  double whole = latency + static_cast<double>(object_size) / bandwidth;
+  double ranged = static_cast<double>(ranged_requests) * latency +
+                  static_cast<double>(ranged_bytes) / bandwidth;
+  return whole <= ranged;
+}
+
+}  // namespace nimbus::zarr
