@@ -14,6 +14,9 @@ NIMBUS_PYTHON_VERSION=3.11
 NIMBUS_PIP_PINS="numpy==2.4.6 pytest==9.2.0 pytest-timeout==2.4.0 boto3==1.44.5 zarr==3.1.6"
 NIMBUS_H5PY_BUILD_PINS="Cython==3.3.1 pkgconfig==1.6.0 setuptools==84.2.1"
 NIMBUS_H5PY_VERSION=3.16.0
+# Installed into the same venv by a separate cached step, so changing them never rebuilds h5py:
+# obstore lets zarr-python read S3 directly (interop tests); tensorstore is a benchmark anchor.
+NIMBUS_PIP_EXTRA_PINS="obstore==0.12.1 tensorstore==0.1.86"
 
 # Test servers (built/installed from the Go module proxy and npm).
 NIMBUS_MINIO_MODULE=github.com/minio/minio
