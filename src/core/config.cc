@@ -5,20 +5,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <utility>
+#include "core/strings.h"
 
 namespace nimbus {
 namespace {
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 }  // namespace
 
 EnvFn ProcessEnv() {
@@ -41,7 +31,7 @@ Result<ConfigMap> ParseConfigString(std::string_view text) {
   ConfigMap out;
   while (!text.empty()) {
     size_t end = text.find(';');
-    std::string_view item = Trim(text.substr(0, end));
+    std::string_view item = TrimWhitespace(text.substr(0, end));
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     if (item.empty()) continue;
     size_t eq = item.find('=');
@@ -49,16 +39,16 @@ Result<ConfigMap> ParseConfigString(std::string_view text) {
       return InvalidArgumentError("configuration item '" + std::string(item) +
                                   "' is not of the form key=value");
     }
-    std::string key(Trim(item.substr(0, eq)));
+    std::string key(TrimWhitespace(item.substr(0, eq)));
     if (key.empty()) return InvalidArgumentError("configuration item '" + std::string(item) +
                                                  "' has an empty key");
-    out[key] = std::string(Trim(item.substr(eq + 1)));
+    out[key] = std::string(TrimWhitespace(item.substr(eq + 1)));
   }
   return out;
 }
 
 Result<bool> ParseBool(std::string_view key, std::string_view value) {
-  std::string v = Lower(Trim(value));
+  std::string v = AsciiLower(TrimWhitespace(value));
   if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
   if (v == "false" || v == "0" || v == "no" || v == "off") return false;
   return InvalidArgumentError(std::string(key) + ": expected true or false, got '" +
@@ -66,7 +56,7 @@ Result<bool> ParseBool(std::string_view key, std::string_view value) {
 }
 
 Result<long long> ParseInt(std::string_view key, std::string_view value) {
-  std::string v(Trim(value));
+  std::string v(TrimWhitespace(value));
   char* end = nullptr;
   errno = 0;
   long long n = std::strtoll(v.c_str(), &end, 10);

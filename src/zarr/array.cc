@@ -242,16 +242,18 @@ Status ZarrArray::ReadValues(const Selection& selection, std::string* out, Layou
   return ReadImpl(selection, Elements{nullptr, out}, layout);
 }
 
+// The selection split over the grid the I/O works on: shards' inner chunks, or chunks.
+std::vector<ChunkPart> ZarrArray::SplitForIo(const Selection& selection, Layout layout) const {
+  const ShardingCodec* sharding = chain_->sharding();
+  return SplitByChunk(selection, metadata_.shape,
+                      sharding ? sharding->inner_chunk_shape() : metadata_.chunk_shape, layout);
+}
+
 Status ZarrArray::ReadImpl(const Selection& selection, Elements out, Layout layout) {
   NIMBUS_RETURN_IF_ERROR(selection.Validate(metadata_.shape).WithContext("reading " + Describe()));
   if (selection.num_elements() == 0) return Status::Ok();
-  const ShardingCodec* sharding = chain_->sharding();
-  if (sharding != nullptr) {
-    return ReadSharded(
-        SplitByChunk(selection, metadata_.shape, sharding->inner_chunk_shape(), layout), out);
-  }
-  return ReadUnsharded(SplitByChunk(selection, metadata_.shape, metadata_.chunk_shape, layout),
-                       out);
+  auto parts = SplitForIo(selection, layout);
+  return chain_->sharding() ? ReadSharded(parts, out) : ReadUnsharded(parts, out);
 }
 
 Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements out) {
@@ -539,13 +541,8 @@ Status ZarrArray::WriteValues(const Selection& selection, const std::string* in,
 Status ZarrArray::WriteImpl(const Selection& selection, Elements in, Layout layout) {
   NIMBUS_RETURN_IF_ERROR(selection.Validate(metadata_.shape).WithContext("writing " + Describe()));
   if (selection.num_elements() == 0) return Status::Ok();
-  const ShardingCodec* sharding = chain_->sharding();
-  if (sharding != nullptr) {
-    return WriteSharded(
-        SplitByChunk(selection, metadata_.shape, sharding->inner_chunk_shape(), layout), in);
-  }
-  return WriteUnsharded(SplitByChunk(selection, metadata_.shape, metadata_.chunk_shape, layout),
-                        in);
+  auto parts = SplitForIo(selection, layout);
+  return chain_->sharding() ? WriteSharded(parts, in) : WriteUnsharded(parts, in);
 }
 
 Status ZarrArray::WriteUnsharded(const std::vector<ChunkPart>& parts, Elements in) {

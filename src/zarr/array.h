@@ -94,6 +94,7 @@ class ZarrArray {
   Status WriteMetadata(bool create_only);
   Status UpdateMetadata(const std::function<void(ArrayMetadata&)>& change);
 
+  std::vector<ChunkPart> SplitForIo(const Selection& selection, Layout layout) const;
   Status ReadImpl(const Selection& selection, Elements out, Layout layout);
   Status WriteImpl(const Selection& selection, Elements in, Layout layout);
   Status ReadUnsharded(const std::vector<ChunkPart>& parts, Elements out);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 #include <utility>
+#include "core/strings.h"
 
 namespace nimbus::store {
 namespace azure_internal {
@@ -82,12 +83,6 @@ Result<std::string> Base64Decode(std::string_view text) {
 
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -137,7 +132,7 @@ Status ValidateAccountKey(std::string_view field, std::string_view key) {
 }
 
 std::string NormalizeSas(std::string_view sas) {
-  sas = Trim(sas);
+  sas = TrimWhitespace(sas);
   if (!sas.empty() && sas.front() == '?') sas.remove_prefix(1);
   return std::string(sas);
 }
@@ -192,8 +187,8 @@ Status ReadInt(const ConfigMap& config, std::string_view key, long long min, lon
 
 std::optional<std::string> Lookup(const ConfigMap& config, std::string_view key) {
   auto it = config.find(key);
-  if (it == config.end() || Trim(it->second).empty()) return std::nullopt;
-  return std::string(Trim(it->second));
+  if (it == config.end() || TrimWhitespace(it->second).empty()) return std::nullopt;
+  return std::string(TrimWhitespace(it->second));
 }
 
 }  // namespace
@@ -205,7 +200,7 @@ Result<AzureConnectionString> ParseAzureConnectionString(std::string_view text) 
   bool development = false;
   while (!text.empty()) {
     size_t end = text.find(';');
-    std::string_view item = Trim(text.substr(0, end));
+    std::string_view item = TrimWhitespace(text.substr(0, end));
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     if (item.empty()) continue;
     size_t eq = item.find('=');
@@ -213,9 +208,9 @@ Result<AzureConnectionString> ParseAzureConnectionString(std::string_view text) 
       return InvalidArgumentError("connection string: item '" + std::string(item.substr(0, 40)) +
                                   "' is not of the form Key=Value");
     }
-    std::string_view key = Trim(item.substr(0, eq));
+    std::string_view key = TrimWhitespace(item.substr(0, eq));
     // Values keep their '=' (base64 keys, SAS tokens).
-    std::string_view value = Trim(item.substr(eq + 1));
+    std::string_view value = TrimWhitespace(item.substr(eq + 1));
     if (EqualsIgnoreCase(key, "DefaultEndpointsProtocol")) {
       if (EqualsIgnoreCase(value, "https")) {
         protocol = "https";

@@ -15,6 +15,7 @@
 #include <pugixml.hpp>
 #include <random>
 #include <utility>
+#include "core/strings.h"
 
 namespace nimbus::store {
 namespace azure_internal {
@@ -33,22 +34,10 @@ int HexValue(char c) {
   return -1;
 }
 
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view TrimSpaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The value of the first header named `name` (case-insensitive), or "".
 std::string_view FindHeader(const http::Headers& headers, std::string_view name) {
   for (const auto& [n, v] : headers) {
-    if (n.size() == name.size() && ToLower(n) == ToLower(name)) return v;
+    if (n.size() == name.size() && AsciiLower(n) == AsciiLower(name)) return v;
   }
   return {};
 }
@@ -185,10 +174,10 @@ std::string SharedKeyStringToSign(const http::Request& request, std::string_view
   // x-ms-* headers: lower-case names sorted, values trimmed, repeated names joined by ','.
   std::map<std::string, std::string> ms_headers;
   for (const auto& [name, value] : request.headers) {
-    std::string lower = ToLower(name);
+    std::string lower = AsciiLower(name);
     if (lower.rfind("x-ms-", 0) != 0) continue;
-    auto [it, inserted] = ms_headers.try_emplace(lower, TrimSpaces(value));
-    if (!inserted) it->second += "," + std::string(TrimSpaces(value));
+    auto [it, inserted] = ms_headers.try_emplace(lower, TrimWhitespace(value));
+    if (!inserted) it->second += "," + std::string(TrimWhitespace(value));
   }
   for (const auto& [name, value] : ms_headers) out += name + ":" + value + "\n";
 
@@ -220,7 +209,7 @@ std::string SharedKeyStringToSign(const http::Request& request, std::string_view
       // Our own URLs are well-formed; a bad escape is signed as it stands.
       auto name = PercentDecode(raw_name);
       auto value = PercentDecode(raw_value);
-      params[ToLower(name.ok() ? *name : std::string(raw_name))].push_back(
+      params[AsciiLower(name.ok() ? *name : std::string(raw_name))].push_back(
           value.ok() ? *value : std::string(raw_value));
     }
   }

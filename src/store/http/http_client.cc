@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 #include <unordered_set>
+#include "core/strings.h"
 
 namespace nimbus::http {
 namespace {
@@ -24,21 +25,6 @@ using Clock = std::chrono::steady_clock;
 void EnsureCurlGlobalInit() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view TrimView(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 // Transport failures that mean the request never reached the server: safe to retry even when the
@@ -245,8 +231,8 @@ class Client::Loop {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return size * n;
-    std::string name = Lower(TrimView(line.substr(0, colon)));
-    std::string_view value = TrimView(line.substr(colon + 1));
+    std::string name = AsciiLower(TrimWhitespace(line.substr(0, colon)));
+    std::string_view value = TrimWhitespace(line.substr(colon + 1));
     if (name == "content-length" && !t->request.no_body) {
       size_t len = std::strtoull(std::string(value).c_str(), nullptr, 10);
       // Pre-size the body buffer once, bounded so a lying header cannot make us allocate wildly.
@@ -324,7 +310,7 @@ class Client::Loop {
     for (const auto& [name, value] : r.headers) {
       std::string line = name + ": " + value;
       if (value.empty()) line = name + ";";  // curl's syntax for a header with an empty value
-      if (Lower(name) == "content-type") has_content_type = true;
+      if (AsciiLower(name) == "content-type") has_content_type = true;
       t.header_list = curl_slist_append(t.header_list, line.c_str());
     }
     // No 100-continue round trip, and no form content type that curl would otherwise invent.

@@ -10,30 +10,19 @@
 #include <optional>
 #include <sstream>
 #include <utility>
+#include "core/strings.h"
 
 namespace nimbus::s3 {
 namespace {
 
 using Addressing = S3Settings::Addressing;
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // Env files kept verbatim by some loaders (docker --env-file) leave the quotes of
 // AWS_S3_ADDRESSING_STYLE="path" in the value; a value never legitimately has both.
 std::string Unquote(std::string_view s) {
-  s = Trim(s);
+  s = TrimWhitespace(s);
   if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front()) {
     s = s.substr(1, s.size() - 2);
   }
@@ -52,7 +41,7 @@ std::string_view StripInlineComment(std::string_view value) {
   for (size_t i = 1; i < value.size(); ++i) {
     if ((value[i] == '#' || value[i] == ';') &&
         std::isspace(static_cast<unsigned char>(value[i - 1]))) {
-      return Trim(value.substr(0, i));
+      return TrimWhitespace(value.substr(0, i));
     }
   }
   return value;
@@ -75,7 +64,7 @@ Result<IniSections> ParseIni(std::string_view text, const std::string& path) {
     text = end == text.size() ? std::string_view() : text.substr(end + 1);
     ++line_number;
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
-    std::string_view line = Trim(raw);
+    std::string_view line = TrimWhitespace(raw);
     auto error = [&](std::string_view what) {
       return InvalidArgumentError(path + ":" + std::to_string(line_number) + ": " +
                                   std::string(what) + ", got " + Quoted(line));
@@ -89,8 +78,8 @@ Result<IniSections> ParseIni(std::string_view text, const std::string& path) {
       if (parent_is_block) {
         size_t eq = line.find('=');
         if (eq == std::string_view::npos) return error("expected 'key = value' in a nested block");
-        (*section)[parent_key + "." + Lower(Trim(line.substr(0, eq)))] =
-            std::string(StripInlineComment(Trim(line.substr(eq + 1))));
+        (*section)[parent_key + "." + AsciiLower(TrimWhitespace(line.substr(0, eq)))] =
+            std::string(StripInlineComment(TrimWhitespace(line.substr(eq + 1))));
       } else {
         std::string& value = (*section)[parent_key];
         value += "\n";
@@ -101,17 +90,17 @@ Result<IniSections> ParseIni(std::string_view text, const std::string& path) {
 
     if (line.front() == '[') {
       if (line.back() != ']') return error("expected a section header '[name]'");
-      section = &sections[std::string(Trim(line.substr(1, line.size() - 2)))];
+      section = &sections[std::string(TrimWhitespace(line.substr(1, line.size() - 2)))];
       parent_key.clear();
       continue;
     }
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) return error("expected 'key = value'");
     if (section == nullptr) return error("expected a section header before the first key");
-    parent_key = Lower(Trim(line.substr(0, eq)));
+    parent_key = AsciiLower(TrimWhitespace(line.substr(0, eq)));
     parent_indent = indent;
     if (parent_key.empty()) return error("expected a key before '='");
-    std::string value(StripInlineComment(Trim(line.substr(eq + 1))));
+    std::string value(StripInlineComment(TrimWhitespace(line.substr(eq + 1))));
     parent_is_block = value.empty();
     (*section)[parent_key] = std::move(value);
   }
@@ -215,8 +204,8 @@ class Sources {
 
   std::optional<Setting> Explicit(std::string_view key) const {
     auto it = config_.find(key);
-    if (it == config_.end() || Trim(it->second).empty()) return std::nullopt;
-    return Setting{std::string(Trim(it->second)), std::string(key)};
+    if (it == config_.end() || TrimWhitespace(it->second).empty()) return std::nullopt;
+    return Setting{std::string(TrimWhitespace(it->second)), std::string(key)};
   }
   std::optional<Setting> Env(std::string_view name) const {
     std::optional<std::string> value = env_(name);
@@ -251,7 +240,7 @@ class Sources {
 };
 
 Result<Addressing> ParseAddressing(const Setting& s) {
-  std::string v = Lower(s.value);
+  std::string v = AsciiLower(s.value);
   if (v == "path") return Addressing::kPath;
   if (v == "virtual") return Addressing::kVirtual;
   if (v == "auto") return Addressing::kAuto;
@@ -269,10 +258,10 @@ Result<int> ParsePositiveInt(const Setting& s) {
 
 // "67108864", "64M", "64MiB", "1g": binary multiples.
 Result<uint64_t> ParseByteSize(const Setting& s) {
-  std::string_view text = Trim(s.value);
+  std::string_view text = TrimWhitespace(s.value);
   size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  std::string suffix = Lower(Trim(text.substr(digits)));
+  std::string suffix = AsciiLower(TrimWhitespace(text.substr(digits)));
   int shift = -1;
   if (suffix.empty() || suffix == "b") shift = 0;
   if (suffix == "k" || suffix == "kib") shift = 10;
@@ -293,13 +282,13 @@ Result<bool> ParseSettingBool(const Setting& s) { return ParseBool(s.source, s.v
 
 // "host:9000" -> "https://host:9000" (per use_tls); "http://h/" -> "http://h". Sets *has_scheme.
 Result<std::string> NormalizeEndpoint(const Setting& s, bool use_tls, bool* has_scheme) {
-  std::string_view text = Trim(s.value);
+  std::string_view text = TrimWhitespace(s.value);
   std::string scheme;
   std::string_view authority = text;
   size_t separator = text.find("://");
   *has_scheme = separator != std::string_view::npos;
   if (*has_scheme) {
-    scheme = Lower(text.substr(0, separator));
+    scheme = AsciiLower(text.substr(0, separator));
     authority = text.substr(separator + 3);
     if (scheme != "http" && scheme != "https") {
       return InvalidArgumentError(s.source + ": unsupported scheme " + Quoted(scheme) + " in " +

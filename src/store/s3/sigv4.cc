@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include "core/strings.h"
 
 namespace nimbus::s3 {
 namespace {
@@ -15,14 +16,6 @@ constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 bool IsUnreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.' || c == '~';
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -159,7 +152,7 @@ std::string NormalizePath(std::string_view path) {
 
 void SignedRequest::AddAuthHeaders(http::Headers& headers) const {
   std::erase_if(headers, [&](const auto& header) {
-    std::string name = Lower(header.first);
+    std::string name = AsciiLower(header.first);
     return std::any_of(headers_to_add.begin(), headers_to_add.end(),
                        [&](const auto& added) { return added.first == name; });
   });
@@ -252,7 +245,7 @@ Result<SignedRequest> Signer::Sign(const Credentials& credentials, const Signing
            (add_content_sha256 && name == "x-amz-content-sha256");
   };
   for (const auto& [raw_name, raw_value] : request.headers) {
-    std::string name = Lower(raw_name);
+    std::string name = AsciiLower(raw_name);
     if (IsUnsignableHeader(name) || owned_by_signer(name)) continue;
     std::string value = CanonicalHeaderValue(raw_value);
     auto [it, inserted] = canonical_headers.try_emplace(name, value);
