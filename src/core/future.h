@@ -20,6 +20,9 @@ struct FutureState {
   std::condition_variable cv;
   std::optional<T> value;
   std::function<void(T&)> continuation;
+  // Set only after the continuation has run: a waiter must never take the value while the
+  // continuation still reads it.
+  bool ready = false;
 };
 }  // namespace internal
 
@@ -32,11 +35,11 @@ class Future {
   bool valid() const { return state_ != nullptr; }
   bool ready() const {
     std::lock_guard lock(state_->mu);
-    return state_->value.has_value();
+    return state_->ready;
   }
   void Wait() const {
     std::unique_lock lock(state_->mu);
-    state_->cv.wait(lock, [&] { return state_->value.has_value(); });
+    state_->cv.wait(lock, [&] { return state_->ready; });
   }
   // Blocks until ready and moves the value out; call once.
   T Get() {
@@ -65,15 +68,22 @@ class Promise {
  public:
   Promise() : state_(std::make_shared<internal::FutureState<T>>()) {}
   Future<T> future() const { return Future<T>(state_); }
+  // Runs the continuation (if any) first, then wakes waiters: Get() returns only after the
+  // continuation is done with the value.
   void Set(T value) const {
     std::function<void(T&)> cont;
     {
       std::lock_guard lock(state_->mu);
       state_->value.emplace(std::move(value));
       cont = std::move(state_->continuation);
+      if (!cont) state_->ready = true;
+    }
+    if (cont) {
+      cont(*state_->value);
+      std::lock_guard lock(state_->mu);
+      state_->ready = true;
     }
     state_->cv.notify_all();
-    if (cont) cont(*state_->value);
   }
 
  private:

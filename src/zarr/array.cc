@@ -189,6 +189,20 @@ IoStats ZarrArray::stats() const {
                  deletes_.load()};
 }
 
+// The starting contents of a chunk the write covers entirely: interior chunks are overwritten
+// completely, so their bytes need no initialisation; edge chunks keep fill beyond the array.
+ChunkArray ZarrArray::CoveredChunkBase(std::span<const uint64_t> chunk_coords) {
+  bool interior = true;
+  for (size_t d = 0; d < chunk_coords.size(); ++d) {
+    if ((chunk_coords[d] + 1) * metadata_.chunk_shape[d] > metadata_.shape[d]) interior = false;
+  }
+  if (!interior || metadata_.data_type.variable_length()) return CloneChunk(*FillChunk());
+  ChunkArray chunk;
+  chunk.shape = metadata_.chunk_shape;
+  chunk.data = Buffer::Allocate(SpecOf(metadata_, metadata_.chunk_shape).num_bytes());
+  return chunk;
+}
+
 std::shared_ptr<const ChunkArray> ZarrArray::FillChunk() {
   std::lock_guard lock(fill_mu_);
   if (!fill_chunk_) {
@@ -301,12 +315,13 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
         useful += r.length * item;
       }
       CoalesceOptions co;
-      co.max_gap = PlannedGap(*options_.model, useful);
+      co.max_gap = PlannedGap(*options_.model, useful, spans.size());
       co.max_merged = options_.max_merged_request;
       auto merged = CoalesceRanges(spans, co);
       uint64_t ranged_bytes = 0;
       for (const auto& m : merged) ranged_bytes += m.span.length;
-      if (!ChooseWholeObject(*options_.model, chunk_bytes, ranged_bytes, merged.size())) {
+      if (!ChooseWholeObject(*options_.model, chunk_bytes, ranged_bytes, merged.size(),
+                             options_.max_in_flight)) {
         std::vector<ByteRange> ranges;
         for (const auto& m : merged) ranges.push_back(ByteRange::Range(m.span.offset, m.span.length));
         gets_ += ranges.size();
@@ -485,7 +500,7 @@ Status ZarrArray::ReadSharded(const std::vector<ChunkPart>& parts, Elements out)
       }
       if (er.spans.empty()) continue;
       CoalesceOptions co;
-      co.max_gap = PlannedGap(*options_.model, useful);
+      co.max_gap = PlannedGap(*options_.model, useful, er.spans.size());
       co.max_merged = options_.max_merged_request;
       er.merged = CoalesceRanges(er.spans, co);
       std::vector<ByteRange> ranges;
@@ -578,7 +593,7 @@ Status ZarrArray::WriteUnsharded(const std::vector<ChunkPart>& parts, Elements i
       const ChunkPart& part = parts[next];
       Pending p{next++, ChunkKey(part.chunk_coords), {}, {}};
       if (part.covers_chunk) {
-        Status s = store_chunk(p, CloneChunk(*FillChunk()));
+        Status s = store_chunk(p, CoveredChunkBase(part.chunk_coords));
         if (!s.ok()) {
           first_error = s;
           break;

@@ -105,6 +105,7 @@ class ZarrArray {
   Future<Result<store::GetResult>> TimedGet(const std::string& key, store::ByteRange range);
   Future<Status> StoreChunk(const std::string& key, Buffer encoded, bool all_fill);
   std::shared_ptr<const ChunkArray> FillChunk();
+  ChunkArray CoveredChunkBase(std::span<const uint64_t> chunk_coords);
   std::string CacheKey(const std::string& key) const;
 
   std::shared_ptr<store::ObjectStore> store_;

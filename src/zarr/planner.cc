@@ -1,6 +1,7 @@
 #include "zarr/planner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace nimbus::zarr {
@@ -60,18 +61,20 @@ std::vector<MergedRange> CoalesceRanges(const std::vector<ByteSpan>& ranges,
   return out;
 }
 
-uint64_t PlannedGap(const TransferModel& model, uint64_t useful_bytes) {
-  uint64_t gap = std::min(model.BreakEvenGap(), useful_bytes / 10);
-  return std::max<uint64_t>(gap, 4096);
+uint64_t PlannedGap(const TransferModel& model, uint64_t useful_bytes, size_t ranges) {
+  if (ranges < 2) return 0;
+  uint64_t budget = useful_bytes / 10 / (ranges - 1);  // per gap, so all gaps fit in 10%
+  return std::min(model.BreakEvenGap(), budget);
 }
 
 bool ChooseWholeObject(const TransferModel& model, uint64_t object_size, uint64_t ranged_bytes,
-                       size_t ranged_requests) {
+                       size_t ranged_requests, size_t parallelism) {
   double latency = model.latency_s();
   double bandwidth = model.bandwidth_bps();
+  double rounds = std::ceil(static_cast<double>(ranged_requests) /
+                            static_cast<double>(std::max<size_t>(parallelism, 1)));
   double whole = latency + static_cast<double>(object_size) / bandwidth;
-  double ranged = static_cast<double>(ranged_requests) * latency +
-                  static_cast<double>(ranged_bytes) / bandwidth;
+  double ranged = rounds * latency + static_cast<double>(ranged_bytes) / bandwidth;
   return whole <= ranged;
 }
 

@@ -56,12 +56,15 @@ struct MergedRange {
 std::vector<MergedRange> CoalesceRanges(const std::vector<ByteSpan>& ranges,
                                         const CoalesceOptions& options);
 
-// The gap the planner uses for a read: the break-even gap of the model, at most ~10% of the
-// useful bytes (so sparse reads stay within 1.1x of the minimum), at least 4 KiB.
-uint64_t PlannedGap(const TransferModel& model, uint64_t useful_bytes);
+// The gap the planner uses when merging `ranges` wanted ranges holding `useful_bytes`: the
+// break-even gap of the model, but small enough that all the gaps together add at most 10% to
+// the useful bytes (sparse reads stay within 1.1x of the minimum). 0 means: never merge across
+// a gap.
+uint64_t PlannedGap(const TransferModel& model, uint64_t useful_bytes, size_t ranges);
 
-// True when fetching the whole object is expected to be at least as fast as the ranged requests.
+// True when fetching the whole object is expected to be at least as fast as the ranged requests,
+// which run up to `parallelism` at a time (so n ranges cost about n / parallelism latencies).
 bool ChooseWholeObject(const TransferModel& model, uint64_t object_size, uint64_t ranged_bytes,
-                       size_t ranged_requests);
+                       size_t ranged_requests, size_t parallelism);
 
 }  // namespace nimbus::zarr

@@ -6,7 +6,8 @@ scripts/test starts MinIO and Azurite on free loopback ports and describes them 
 With NIMBUS_TEST_REQUIRE_SERVERS=1 (set by scripts/test and CI) a missing server variable FAILS the
 test that needs it; otherwise (ad-hoc local runs) such tests are skipped.
 
-Built binaries are looked up in build/dev/bin (override the build dir with NIMBUS_BUILD_DIR).
+Built binaries are looked up in build/dev/bin (override the build dir with NIMBUS_BUILD_DIR); the
+nimbus Python package (and the nimbus._native extension CMake builds into it) in <repo>/python.
 Tool paths come from scripts/env (NIMBUS_MINIO, NIMBUS_AZURITE, NIMBUS_TOXIPROXY), falling back to
 the bootstrap cache layout and the pins in scripts/versions.sh.
 """
@@ -17,6 +18,7 @@ import dataclasses
 import os
 import re
 import shutil
+import sys
 import uuid
 from pathlib import Path
 from typing import Callable, Dict, Optional
@@ -175,6 +177,20 @@ def unique_prefix(request) -> str:
     """An object-key prefix unique to this test, so tests sharing the bucket never collide."""
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:60]
     return f"pytest/{name}-{uuid.uuid4().hex[:12]}/"
+
+
+@pytest.fixture(scope="session")
+def nimbus_zarr():
+    """nimbus.zarr from <repo>/python, where CMake writes the nimbus._native extension."""
+    python_dir = str(REPO_ROOT / "python")
+    if python_dir not in sys.path:
+        sys.path.insert(0, python_dir)
+    try:
+        import nimbus.zarr
+    except ImportError as e:
+        pytest.fail(f"nimbus.zarr not importable ({e}); build the extension with `make build`",
+                    pytrace=False)
+    return nimbus.zarr
 
 
 @pytest.fixture(scope="session")
