@@ -5,6 +5,8 @@
 #include <deque>
 #include <map>
 
+#include "core/thread_pool.h"
+
 namespace nimbus::zarr {
 
 using store::ByteRange;
@@ -217,15 +219,20 @@ std::shared_ptr<const ChunkArray> ZarrArray::FillChunk() {
 Future<Result<GetResult>> ZarrArray::TimedGet(const std::string& key, ByteRange range) {
   gets_++;
   auto start = std::chrono::steady_clock::now();
-  auto f = store_->Get(key, range);
+  // A chained future: the measurement is taken here, and the caller may attach its own
+  // continuation to what this returns.
+  Promise<Result<GetResult>> promise;
+  auto out = promise.future();
   auto model = options_.model;
-  f.Then([this, model, start](Result<GetResult>& r) {
-    if (!r.ok()) return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    model->Observe(r->data.size(), s);
-    bytes_read_ += r->data.size();
+  store_->Get(key, range).Then([this, model, start, promise](Result<GetResult>& r) {
+    if (r.ok()) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      model->Observe(r->data.size(), s);
+      bytes_read_ += r->data.size();
+    }
+    promise.Set(std::move(r));
   });
-  return f;
+  return out;
 }
 
 Future<Status> ZarrArray::StoreChunk(const std::string& key, Buffer encoded, bool all_fill) {
@@ -280,7 +287,7 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
   struct Pending {
     size_t part;
     std::string key;
-    Future<Result<GetResult>> whole;
+    Future<Status> whole;  // fetched, decoded and copied (on the pool)
     Future<Result<std::vector<Buffer>>> ranged;
     std::vector<MergedRange> merged;  // for ranged reads
   };
@@ -341,7 +348,16 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
         return true;
       }
     }
-    p.whole = TimedGet(key, ByteRange::All());
+    // Decoding and copying run on the worker pool as soon as the bytes arrive, so chunks decode in
+    // parallel and the caller only waits. Parts write disjoint elements of `out`.
+    Promise<Status> done;
+    p.whole = done.future();
+    TimedGet(key, ByteRange::All()).Then([this, done, &part, key, item, out](Result<GetResult>& r) {
+      auto fetched = std::make_shared<Result<GetResult>>(std::move(r));
+      ThreadPool::Shared().Submit([this, done, &part, key, item, out, fetched] {
+        done.Set(DecodeInto(std::move(*fetched), part, key, item, out));
+      });
+    });
     window.push_back(std::move(p));
     return true;
   };
@@ -376,22 +392,7 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
       CopyOut(scratch, part, item, out);
       return Status::Ok();
     }
-    auto r = p.whole.Get();
-    if (!r.ok()) {
-      if (r.status().kind() == ErrorKind::kNotFound) {
-        CopyOut(*FillChunk(), part, item, out);
-        return Status::Ok();
-      }
-      return r.status().WithContext("reading " + Describe());
-    }
-    auto decoded = chain_->Decode(std::move(r->data));
-    if (!decoded.ok()) return decoded.status().WithContext("decoding chunk " + p.key);
-    CopyOut(*decoded, part, item, out);
-    if (options_.cache) {
-      options_.cache->Insert(CacheKey(p.key),
-                             std::make_shared<const ChunkArray>(std::move(decoded).value()));
-    }
-    return Status::Ok();
+    return p.whole.Get();
   };
 
   while (next < parts.size() || !window.empty()) {
@@ -406,6 +407,25 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
     if (!first_error.ok()) next = parts.size();  // stop issuing; drain what is in flight
   }
   return first_error;
+}
+
+Status ZarrArray::DecodeInto(Result<GetResult> fetched, const ChunkPart& part,
+                             const std::string& key, size_t item, Elements out) {
+  if (!fetched.ok()) {
+    if (fetched.status().kind() == ErrorKind::kNotFound) {
+      CopyOut(*FillChunk(), part, item, out);
+      return Status::Ok();
+    }
+    return fetched.status().WithContext("reading " + Describe());
+  }
+  auto decoded = chain_->Decode(std::move(fetched->data));
+  if (!decoded.ok()) return decoded.status().WithContext("decoding chunk " + key);
+  CopyOut(*decoded, part, item, out);
+  if (options_.cache) {
+    options_.cache->Insert(CacheKey(key),
+                           std::make_shared<const ChunkArray>(std::move(decoded).value()));
+  }
+  return Status::Ok();
 }
 
 Status ZarrArray::ReadSharded(const std::vector<ChunkPart>& parts, Elements out) {

@@ -99,6 +99,8 @@ class ZarrArray {
   Status WriteImpl(const Selection& selection, Elements in, Layout layout);
   Status ReadUnsharded(const std::vector<ChunkPart>& parts, Elements out);
   Status ReadSharded(const std::vector<ChunkPart>& parts, Elements out);
+  Status DecodeInto(Result<store::GetResult> fetched, const ChunkPart& part,
+                    const std::string& key, size_t item, Elements out);
   Status WriteUnsharded(const std::vector<ChunkPart>& parts, Elements in);
   Status WriteSharded(const std::vector<ChunkPart>& parts, Elements in);
 
