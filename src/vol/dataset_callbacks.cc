@@ -1,0 +1,773 @@
+// Dataset callbacks. A dataset is a Zarr array; the HDF5 facts Zarr lacks (exact type, maxshape,
+// requested layout, filters, fill value status) are its "_nimbus" attribute (docs/format.md).
+//
+// Reads and writes: the file-side selection becomes a zarr::Selection (orthogonal for "all" and
+// regular hyperslabs, points for point lists and, element by element, for irregular hyperslab
+// unions). The engine moves elements in the type's engine form; H5Tconvert converts to and from
+// the application's memory type; the memory selection is either one contiguous run (read/written
+// in place) or walked with HDF5's selection iterator.
+#include <algorithm>
+#include <cstring>
+#include <atomic>
+#include <numeric>
+
+#include "store/store_factory.h"
+
+#include "vol/callbacks.h"
+#include "vol/errors.h"
+
+namespace nimbus::vol {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kChunkTargetBytes = 4ull << 20;
+
+// ---------------------------------------------------------------------------------------------
+// Creation
+
+// docs/format.md "Chunking": contiguous and compact datasets, which HDF5 does not chunk, are stored
+// in chunks found by halving the longest chunk dimension (rounding up) until a chunk holds at most
+// 4 MiB.
+std::vector<uint64_t> HeuristicChunks(const std::vector<uint64_t>& shape, size_t item_size) {
+  std::vector<uint64_t> chunk;
+  for (uint64_t d : shape) chunk.push_back(std::max<uint64_t>(d, 1));
+  auto bytes = [&] {
+    uint64_t n = item_size;
+    for (uint64_t c : chunk) n *= c;
+    return n;
+  };
+  while (!chunk.empty() && bytes() > kChunkTargetBytes) {
+    auto longest = std::max_element(chunk.begin(), chunk.end());
+    if (*longest == 1) break;
+    *longest = (*longest + 1) / 2;
+  }
+  return chunk;
+}
+
+struct FilterPlan {
+  json codecs = json::array();   // after the "bytes" codec
+  json recorded = json::array();  // the "_nimbus" filters entry
+};
+
+// HDF5 filter pipeline -> Zarr codecs (docs/format.md "Filters").
+Result<FilterPlan> PlanFilters(hid_t dcpl, size_t item_size) {
+  FilterPlan plan;
+  int n = H5Pget_nfilters(dcpl);
+  if (n < 0) return Hdf5CallFailed("reading the dataset's filters");
+  bool shuffle = false;
+  std::optional<int> deflate, zstd;
+  for (int i = 0; i < n; ++i) {
+    unsigned flags = 0, filter_config = 0;
+    size_t cd_nelmts = 8;
+    unsigned cd_values[8] = {};
+    char name[64] = {};
+    H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &cd_nelmts, cd_values,
+                                     sizeof name, name, &filter_config);
+    if (id < 0) return Hdf5CallFailed("reading the dataset's filters");
+    if (id == H5Z_FILTER_SHUFFLE) {
+      if (deflate || zstd) {
+        return UnimplementedError("shuffle after compression has no Zarr equivalent");
+      }
+      shuffle = true;
+      plan.recorded.push_back({{"id", id}, {"name", "shuffle"}});
+    } else if (id == H5Z_FILTER_DEFLATE) {
+      deflate = cd_nelmts > 0 ? static_cast<int>(cd_values[0]) : 6;
+      plan.recorded.push_back({{"id", id}, {"name", "deflate"}, {"level", *deflate}});
+    } else if (id == 32015) {  // zstd, registered HDF5 filter
+      zstd = cd_nelmts > 0 ? static_cast<int>(cd_values[0]) : 3;
+      plan.recorded.push_back({{"id", id}, {"name", "zstd"}, {"level", *zstd}});
+    } else {
+      return UnimplementedError("HDF5 filter '" + std::string(name) + "' (id " +
+                                std::to_string(id) + ") has no Zarr codec in nimbus yet; "
+                                "supported: deflate (gzip), shuffle followed by deflate or zstd, "
+                                "zstd (32015)");
+    }
+  }
+  if (deflate && zstd) return UnimplementedError("deflate and zstd together are not supported");
+  if (shuffle && !deflate && !zstd) {
+    return UnimplementedError("shuffle without deflate or zstd has no Zarr codec in nimbus yet");
+  }
+  if (shuffle) {
+    // Byte shuffle + compressor is exactly what the blosc codec does with that compressor.
+    plan.codecs.push_back({{"name", "blosc"},
+                           {"configuration",
+                            {{"cname", deflate ? "zlib" : "zstd"},
+                             {"clevel", std::clamp(deflate ? *deflate : *zstd, 0, 9)},
+                             {"shuffle", "shuffle"},
+                             {"typesize", item_size},
+                             {"blocksize", 0}}}});
+  } else if (deflate) {
+    plan.codecs.push_back({{"name", "gzip"}, {"configuration", {{"level", *deflate}}}});
+  } else if (zstd) {
+    plan.codecs.push_back(
+        {{"name", "zstd"}, {"configuration", {{"level", *zstd}, {"checksum", false}}}});
+  }
+  return plan;
+}
+
+Result<Dataset*> CreateDataset(Object& base, const H5VL_loc_params_t* loc, const char* name,
+                               hid_t lcpl, hid_t type_id, hid_t space_id, hid_t dcpl) {
+  File& file = base.file();
+  const bool anonymous = name == nullptr;  // H5Dcreate_anon (h5py: group[name] = data)
+  NIMBUS_RETURN_IF_ERROR(file.CheckWritable(anonymous ? "create an anonymous dataset"
+                                                      : "create dataset '" + std::string(name) + "'"));
+  std::string path;
+  if (!anonymous) {
+    NIMBUS_ASSIGN_OR_RETURN(std::string where, LocatedPath(base, loc));
+    NIMBUS_ASSIGN_OR_RETURN(path, ResolvePath(where, name));
+    if (path.empty()) return InvalidArgumentError("a dataset cannot replace the root group");
+    NIMBUS_RETURN_IF_ERROR(CheckNodeName(LastComponent(path)));
+    NIMBUS_ASSIGN_OR_RETURN(NodeKind existing, LookupNode(file, path));
+    if (existing != NodeKind::kMissing) {
+      return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + path + "'");
+    }
+  }
+  const std::string what = anonymous ? "anonymous dataset" : "dataset '/" + path + "'";
+
+  auto type = StoredTypeOf(type_id);
+  if (!type.ok()) return type.status().WithContext(what);
+  NIMBUS_ASSIGN_OR_RETURN(ZarrEncoding encoding, ZarrEncodingOf(type->description));
+
+  DatasetFacts facts;
+  facts.type_description = type->description;
+  std::vector<uint64_t> shape;
+  H5S_class_t space_class = H5Sget_simple_extent_type(space_id);
+  if (space_class == H5S_NULL) {
+    return UnimplementedError(what + ": datasets with a null dataspace are not supported");
+  }
+  if (space_class == H5S_SIMPLE) {
+    int rank = H5Sget_simple_extent_ndims(space_id);
+    std::vector<hsize_t> dims(rank), maxdims(rank);
+    if (rank < 0 || H5Sget_simple_extent_dims(space_id, dims.data(), maxdims.data()) < 0) {
+      return Hdf5CallFailed("reading the dataspace of " + what);
+    }
+    for (int d = 0; d < rank; ++d) {
+      shape.push_back(dims[d]);
+      facts.maxshape.push_back(maxdims[d] == H5S_UNLIMITED ? std::nullopt
+                                                           : std::optional<uint64_t>(maxdims[d]));
+    }
+  } else if (space_class != H5S_SCALAR) {
+    return Hdf5CallFailed("reading the dataspace of " + what);
+  }
+
+  hid_t plist = dcpl >= 0 && dcpl != H5P_DEFAULT ? dcpl : H5P_DATASET_CREATE_DEFAULT;
+  H5D_layout_t layout = H5Pget_layout(plist);
+  std::vector<uint64_t> chunk;
+  if (layout == H5D_CHUNKED && !shape.empty()) {
+    facts.layout = "chunked";
+    std::vector<hsize_t> dims(shape.size());
+    if (H5Pget_chunk(plist, static_cast<int>(shape.size()), dims.data()) !=
+        static_cast<int>(shape.size())) {
+      return InvalidArgumentError(what + ": the chunk rank differs from the dataspace rank");
+    }
+    chunk.assign(dims.begin(), dims.end());
+  } else if (layout == H5D_CONTIGUOUS || layout == H5D_COMPACT || shape.empty()) {
+    facts.layout = layout == H5D_COMPACT ? "compact" : "contiguous";
+    for (const auto& m : facts.maxshape) {
+      if (!m) return InvalidArgumentError(what + ": unlimited dimensions need a chunked layout");
+    }
+    chunk = HeuristicChunks(shape, type->size);
+  } else {
+    return UnimplementedError(what + ": virtual datasets are not supported");
+  }
+
+  auto filters = PlanFilters(plist, type->size);
+  if (!filters.ok()) return filters.status().WithContext(what);
+  facts.filters = filters->recorded;
+
+  // Zarr fill values: the element's native-order bytes, or the string itself for vlen strings.
+  std::string fill(type->variable_string ? 0 : type->size, '\0');
+  H5D_fill_value_t fill_status = H5D_FILL_VALUE_DEFAULT;
+  if (H5Pfill_value_defined(plist, &fill_status) < 0) {
+    return Hdf5CallFailed("reading the fill value of " + what);
+  }
+  if (fill_status == H5D_FILL_VALUE_USER_DEFINED) {
+    // Asked for in the engine type, so the bytes come out in native order.
+    std::vector<char> value(type->size);
+    if (H5Pget_fill_value(plist, type->engine_type.get(), value.data()) < 0) {
+      return Hdf5CallFailed("reading the fill value of " + what);
+    }
+    if (type->variable_string) {
+      char* p;
+      std::memcpy(&p, value.data(), sizeof p);
+      if (p != nullptr) fill = p;
+      H5free_memory(p);
+    } else {
+      fill.assign(value.data(), value.size());
+    }
+    facts.fill_value = "user";
+  } else {
+    facts.fill_value = fill_status == H5D_FILL_VALUE_UNDEFINED ? "undefined" : "default";
+  }
+
+  unsigned intermediate = 0;
+  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &intermediate);
+  if (!anonymous) {
+    NIMBUS_RETURN_IF_ERROR(EnsureParent(file, path, intermediate != 0).WithContext(what));
+  }
+
+  zarr::ArrayMetadata md;
+  md.shape = shape;
+  md.data_type = encoding.data_type;
+  md.chunk_shape = chunk;
+  md.fill_value = fill;
+  json bytes_codec = {{"name", encoding.data_type.type_class == zarr::TypeClass::kString ? "vlen-utf8"
+                              : encoding.data_type.type_class == zarr::TypeClass::kBytes ? "vlen-bytes"
+                                                                                          : "bytes"}};
+  if (!encoding.endian.empty()) bytes_codec["configuration"] = {{"endian", encoding.endian}};
+  md.codecs = json::array({bytes_codec});
+  for (const json& c : filters->codecs) md.codecs.push_back(c);
+  md.attributes = {{kReservedAttribute, facts.ToJson()}};
+  std::shared_ptr<store::ObjectStore> target = file.store_ptr();
+  if (anonymous) {
+    // Its own in-memory store until H5Olink gives it a name (LinkAnonymousDataset).
+    static std::atomic<uint64_t> counter{0};
+    NIMBUS_ASSIGN_OR_RETURN(
+        target, store::OpenStore("memory://nimbus-anonymous-" + std::to_string(++counter)));
+  }
+  auto array = zarr::ZarrArray::Create(target, path, std::move(md),
+                                       zarr::ZarrArray::CreateMode::kExclusive);
+  if (!array.ok()) {
+    if (array.status().kind() == ErrorKind::kPreconditionFailed) {
+      return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + path + "'");
+    }
+    return array.status().WithContext("creating " + what);
+  }
+  if (!anonymous) file.AdoptArray(path, *array);
+  auto* dataset = new Dataset(file.shared_file(), path, std::move(array).value(),
+                              std::move(type).value(), std::move(facts), anonymous);
+  if (anonymous) dataset->set_staging(std::move(target));
+  return dataset;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selections
+
+// Linear element offsets (row-major over the space's extent) of the selection, in HDF5's own
+// iteration order, from the public selection iterator.
+Result<std::vector<uint64_t>> SelectedOffsets(hid_t space) {
+  Hid iter(H5Ssel_iter_create(space, 1, 0));
+  if (!iter.valid()) return Hdf5CallFailed("iterating a selection");
+  std::vector<uint64_t> out;
+  constexpr size_t kMaxSeq = 1024;
+  std::vector<hsize_t> off(kMaxSeq);
+  std::vector<size_t> len(kMaxSeq);
+  for (;;) {
+    size_t nseq = 0, nbytes = 0;
+    if (H5Ssel_iter_get_seq_list(iter.get(), kMaxSeq, SIZE_MAX, &nseq, &nbytes, off.data(),
+                                 len.data()) < 0) {
+      return Hdf5CallFailed("iterating a selection");
+    }
+    if (nseq == 0) break;
+    for (size_t i = 0; i < nseq; ++i) {
+      for (size_t k = 0; k < len[i]; ++k) out.push_back(off[i] + k);
+    }
+  }
+  return out;
+}
+
+Result<zarr::Selection> FileSelection(hid_t file_space, const std::vector<uint64_t>& shape) {
+  if (file_space == H5S_ALL) return zarr::Selection::All(shape);
+  if (file_space == H5S_BLOCK || file_space == H5S_PLIST) {
+    return UnimplementedError("H5S_BLOCK and H5S_PLIST are not supported as the file dataspace");
+  }
+  const size_t rank = shape.size();
+  int space_rank = H5Sget_simple_extent_ndims(file_space);
+  if (space_rank < 0) return Hdf5CallFailed("reading the file dataspace");
+  if (static_cast<size_t>(space_rank) != rank) {
+    return InvalidArgumentError("the file dataspace has rank " + std::to_string(space_rank) +
+                                " but the dataset has rank " + std::to_string(rank));
+  }
+  const H5S_sel_type sel_type = H5Sget_select_type(file_space);
+  if (sel_type == H5S_SEL_NONE) return zarr::Selection::Points(rank, {});
+  if (sel_type == H5S_SEL_ALL) return zarr::Selection::All(shape);
+  // H5Soffset_simple shifts a selection (h5py's broadcasting writes use it) and only the bounds
+  // report it: work on an unshifted copy and add the shift to every coordinate.
+  std::vector<int64_t> shift(rank, 0);
+  Hid unshifted(H5Scopy(file_space));
+  if (!unshifted.valid()) return Hdf5CallFailed("copying the file selection");
+  if (H5Sget_select_npoints(file_space) > 0) {
+    std::vector<hsize_t> lo(rank), hi(rank), lo0(rank), hi0(rank);
+    std::vector<hssize_t> zero(rank, 0);
+    if (H5Sget_select_bounds(file_space, lo.data(), hi.data()) < 0 ||
+        H5Soffset_simple(unshifted.get(), zero.data()) < 0 ||
+        H5Sget_select_bounds(unshifted.get(), lo0.data(), hi0.data()) < 0) {
+      return Hdf5CallFailed("reading the file selection's offset");
+    }
+    for (size_t d = 0; d < rank; ++d) {
+      shift[d] = static_cast<int64_t>(lo[d]) - static_cast<int64_t>(lo0[d]);
+    }
+  }
+  file_space = unshifted.get();
+  auto shifted = [&](size_t d, hsize_t v) -> uint64_t { return static_cast<uint64_t>(v + shift[d]); };
+  switch (sel_type) {
+    case H5S_SEL_POINTS: {
+      hssize_t n = H5Sget_select_elem_npoints(file_space);
+      if (n < 0) return Hdf5CallFailed("reading a point selection");
+      std::vector<hsize_t> coords(static_cast<size_t>(n) * rank);
+      if (n > 0 && H5Sget_select_elem_pointlist(file_space, 0, static_cast<hsize_t>(n),
+                                                coords.data()) < 0) {
+        return Hdf5CallFailed("reading a point selection");
+      }
+      std::vector<uint64_t> points(coords.size());
+      for (size_t i = 0; i < coords.size(); ++i) points[i] = shifted(i % rank, coords[i]);
+      return zarr::Selection::Points(rank, std::move(points));
+    }
+    case H5S_SEL_HYPERSLABS: {
+      htri_t regular = H5Sis_regular_hyperslab(file_space);
+      if (regular < 0) return Hdf5CallFailed("reading a hyperslab selection");
+      if (regular > 0) {
+        std::vector<hsize_t> start(rank), stride(rank), count(rank), block(rank);
+        if (H5Sget_regular_hyperslab(file_space, start.data(), stride.data(), count.data(),
+                                     block.data()) < 0) {
+          return Hdf5CallFailed("reading a hyperslab selection");
+        }
+        std::vector<zarr::DimSelection> dims;
+        for (size_t d = 0; d < rank; ++d) {
+          dims.push_back(
+              zarr::DimSelection::Hyperslab(shifted(d, start[d]), stride[d], count[d], block[d]));
+        }
+        return zarr::Selection::Orthogonal(std::move(dims));
+      }
+      // A union of blocks that is not a product: its elements, in HDF5's order, as points.
+      NIMBUS_ASSIGN_OR_RETURN(std::vector<uint64_t> offsets, SelectedOffsets(file_space));
+      std::vector<hsize_t> extent(rank);
+      if (H5Sget_simple_extent_dims(file_space, extent.data(), nullptr) < 0) {
+        return Hdf5CallFailed("reading the file dataspace");
+      }
+      std::vector<uint64_t> coords(offsets.size() * rank);
+      for (size_t i = 0; i < offsets.size(); ++i) {
+        uint64_t rest = offsets[i];
+        for (size_t d = rank; d-- > 0;) {
+          coords[i * rank + d] = shifted(d, rest % extent[d]);
+          rest /= extent[d];
+        }
+      }
+      return zarr::Selection::Points(rank, std::move(coords));
+    }
+    default:
+      return Hdf5CallFailed("reading the file selection");
+  }
+}
+
+// Where the application's buffer holds the elements: one contiguous run at `offset` elements, or
+// scattered as `space` selects them.
+struct MemoryPlan {
+  bool contiguous = true;
+  uint64_t offset = 0;
+  hid_t space = H5I_INVALID_HID;  // borrowed; for scatter/gather when !contiguous
+};
+
+Result<MemoryPlan> PlanMemory(hid_t mem_space, hid_t file_space, uint64_t n) {
+  MemoryPlan plan;
+  if (mem_space == H5S_BLOCK) return plan;
+  if (mem_space == H5S_PLIST) {
+    return UnimplementedError("H5S_PLIST is not supported as the memory dataspace");
+  }
+  if (mem_space == H5S_ALL) {
+    // The buffer has the dataset's shape and the file selection applies to it as well.
+    if (file_space == H5S_ALL) return plan;
+    mem_space = file_space;
+  }
+  hssize_t selected = H5Sget_select_npoints(mem_space);
+  if (selected < 0) return Hdf5CallFailed("reading the memory selection");
+  if (static_cast<uint64_t>(selected) != n) {
+    return InvalidArgumentError("the memory selection has " + std::to_string(selected) +
+                                " elements but the file selection has " + std::to_string(n));
+  }
+  if (H5Sget_select_type(mem_space) == H5S_SEL_ALL) return plan;
+  Hid iter(H5Ssel_iter_create(mem_space, 1, 0));
+  if (!iter.valid()) return Hdf5CallFailed("iterating the memory selection");
+  hsize_t off[2];
+  size_t len[2];
+  size_t nseq = 0, nbytes = 0;
+  if (H5Ssel_iter_get_seq_list(iter.get(), 2, SIZE_MAX, &nseq, &nbytes, off, len) < 0) {
+    return Hdf5CallFailed("iterating the memory selection");
+  }
+  if (nseq == 1 && len[0] == n) {
+    plan.offset = off[0];
+    return plan;
+  }
+  plan.contiguous = false;
+  plan.space = mem_space;
+  return plan;
+}
+
+// Copies between a dense array of elements and the positions `space` selects in `buffer`.
+Status MoveSelected(hid_t space, size_t element_size, char* dense, char* buffer, bool to_buffer) {
+  Hid iter(H5Ssel_iter_create(space, element_size, 0));
+  if (!iter.valid()) return Hdf5CallFailed("iterating the memory selection");
+  constexpr size_t kMaxSeq = 1024;
+  std::vector<hsize_t> off(kMaxSeq);
+  std::vector<size_t> len(kMaxSeq);
+  size_t pos = 0;
+  for (;;) {
+    size_t nseq = 0, nbytes = 0;
+    if (H5Ssel_iter_get_seq_list(iter.get(), kMaxSeq, SIZE_MAX, &nseq, &nbytes, off.data(),
+                                 len.data()) < 0) {
+      return Hdf5CallFailed("iterating the memory selection");
+    }
+    if (nseq == 0) break;
+    for (size_t i = 0; i < nseq; ++i) {
+      if (to_buffer) {
+        std::memcpy(buffer + off[i], dense + pos, len[i]);
+      } else {
+        std::memcpy(dense + pos, buffer + off[i], len[i]);
+      }
+      pos += len[i];
+    }
+  }
+  return Status::Ok();
+}
+
+// Variable-length strings: the engine holds std::string values, HDF5 memory holds char*.
+Status ReadStrings(Dataset& d, const zarr::Selection& selection, const MemoryPlan& plan,
+                   hid_t mem_type, hid_t dxpl, char* out) {
+  const uint64_t n = selection.num_elements();
+  const StoredType& type = d.type();
+  std::vector<std::string> values(n);
+  NIMBUS_RETURN_IF_ERROR(d.array().ReadValues(selection, values.data()));
+  const size_t dst_size = H5Tget_size(mem_type);
+  htri_t same = H5Tequal(type.engine_type.get(), mem_type);
+  if (same < 0 || dst_size == 0) return Hdf5CallFailed("reading the memory type");
+  // Allocated with HDF5's allocator: when the types are equal the application owns (and frees,
+  // e.g. with H5Treclaim) them; otherwise the conversion makes its own copies and ours go.
+  std::vector<char*> ours(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    ours[i] = static_cast<char*>(H5allocate_memory(values[i].size() + 1, false));
+    if (ours[i] == nullptr) {
+      for (uint64_t k = 0; k < i; ++k) H5free_memory(ours[k]);
+      return PermanentError("out of memory for " + std::to_string(n) + " strings");
+    }
+    std::memcpy(ours[i], values[i].c_str(), values[i].size() + 1);
+  }
+  std::vector<char> temp(n * std::max(sizeof(char*), dst_size));
+  std::memcpy(temp.data(), ours.data(), n * sizeof(char*));
+  if (!same) {
+    herr_t converted = H5Tconvert(type.engine_type.get(), mem_type, n, temp.data(), nullptr, dxpl);
+    for (char* p : ours) H5free_memory(p);
+    if (converted < 0) {
+      return Status(ErrorKind::kInvalidArgument, "cannot convert " + TypeSummary(type.description) +
+                                                     " to the requested memory type");
+    }
+  }
+  if (plan.contiguous) {
+    std::memcpy(out + plan.offset * dst_size, temp.data(), n * dst_size);
+    return Status::Ok();
+  }
+  return MoveSelected(plan.space, dst_size, temp.data(), out, /*to_buffer=*/true);
+}
+
+Status WriteStrings(Dataset& d, const zarr::Selection& selection, const MemoryPlan& plan,
+                    hid_t mem_type, hid_t dxpl, const char* in) {
+  const uint64_t n = selection.num_elements();
+  const StoredType& type = d.type();
+  const size_t src_size = H5Tget_size(mem_type);
+  htri_t same = H5Tequal(type.engine_type.get(), mem_type);
+  if (same < 0 || src_size == 0) return Hdf5CallFailed("reading the memory type");
+  std::vector<char> temp(n * std::max(sizeof(char*), src_size));
+  if (plan.contiguous) {
+    std::memcpy(temp.data(), in + plan.offset * src_size, n * src_size);
+  } else {
+    NIMBUS_RETURN_IF_ERROR(MoveSelected(plan.space, src_size, temp.data(), const_cast<char*>(in),
+                                        /*to_buffer=*/false));
+  }
+  if (!same && H5Tconvert(mem_type, type.engine_type.get(), n, temp.data(), nullptr, dxpl) < 0) {
+    return Status(ErrorKind::kInvalidArgument, "cannot convert the memory type to " +
+                                                   TypeSummary(type.description));
+  }
+  std::vector<std::string> values(n);
+  Status valid = Status::Ok();
+  const bool utf8 = type.description.value("charset", "ascii") == "utf-8";
+  for (uint64_t i = 0; i < n; ++i) {
+    char* p;
+    std::memcpy(&p, temp.data() + i * sizeof p, sizeof p);
+    if (p != nullptr) values[i] = p;  // HDF5's null string is stored as ""
+    if (utf8 && valid.ok() && !IsValidUtf8(values[i])) {
+      valid = InvalidArgumentError("element " + std::to_string(i) +
+                                   " is not valid UTF-8 but the dataset's strings are UTF-8");
+    }
+  }
+  if (!same) {  // the conversion allocated the char* strings
+    hsize_t dims[1] = {n};
+    Hid space(H5Screate_simple(1, dims, nullptr));
+    H5Treclaim(type.engine_type.get(), space.get(), H5P_DEFAULT, temp.data());
+  }
+  NIMBUS_RETURN_IF_ERROR(valid);
+  return d.array().WriteValues(selection, values.data());
+}
+
+Status ReadOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl,
+               void* buf) {
+  NIMBUS_ASSIGN_OR_RETURN(zarr::Selection selection, FileSelection(file_space, d.array().shape()));
+  const uint64_t n = selection.num_elements();
+  NIMBUS_ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(mem_space, file_space, n));
+  if (n == 0) return Status::Ok();
+  const StoredType& type = d.type();
+  if (type.variable_string) {
+    return ReadStrings(d, selection, plan, mem_type, dxpl, static_cast<char*>(buf));
+  }
+  htri_t same = H5Tequal(type.engine_type.get(), mem_type);
+  if (same < 0) return Hdf5CallFailed("comparing the memory type with the dataset's type");
+  const size_t src_size = type.size;
+  const size_t dst_size = H5Tget_size(mem_type);
+  if (dst_size == 0) return Hdf5CallFailed("reading the memory type");
+  char* out = static_cast<char*>(buf);
+  if (plan.contiguous && (same || dst_size >= src_size)) {
+    // In place: read, then (if needed) widen in the application's buffer.
+    char* target = out + plan.offset * dst_size;
+    NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, target));
+    if (!same && H5Tconvert(type.engine_type.get(), mem_type, n, target, nullptr, dxpl) < 0) {
+      return Status(ErrorKind::kInvalidArgument,
+                    "cannot convert " + TypeSummary(type.description) +
+                        " to the requested memory type");
+    }
+    return Status::Ok();
+  }
+  std::vector<char> temp(n * std::max(src_size, dst_size));
+  NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, temp.data()));
+  if (!same && H5Tconvert(type.engine_type.get(), mem_type, n, temp.data(), nullptr, dxpl) < 0) {
+    return Status(ErrorKind::kInvalidArgument, "cannot convert " + TypeSummary(type.description) +
+                                                   " to the requested memory type");
+  }
+  if (plan.contiguous) {
+    std::memcpy(out + plan.offset * dst_size, temp.data(), n * dst_size);
+    return Status::Ok();
+  }
+  return MoveSelected(plan.space, dst_size, temp.data(), out, /*to_buffer=*/true);
+}
+
+Status WriteOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl,
+                const void* buf) {
+  NIMBUS_RETURN_IF_ERROR(d.file().CheckWritable("write dataset '/" + d.path() + "'"));
+  NIMBUS_ASSIGN_OR_RETURN(zarr::Selection selection, FileSelection(file_space, d.array().shape()));
+  const uint64_t n = selection.num_elements();
+  NIMBUS_ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(mem_space, file_space, n));
+  if (n == 0) return Status::Ok();
+  const StoredType& type = d.type();
+  if (type.variable_string) {
+    return WriteStrings(d, selection, plan, mem_type, dxpl, static_cast<const char*>(buf));
+  }
+  htri_t same = H5Tequal(type.engine_type.get(), mem_type);
+  if (same < 0) return Hdf5CallFailed("comparing the memory type with the dataset's type");
+  const size_t dst_size = type.size;
+  const size_t src_size = H5Tget_size(mem_type);
+  const char* in = static_cast<const char*>(buf);
+  if (plan.contiguous && same) {
+    return d.array().Write(selection, in + plan.offset * src_size);
+  }
+  std::vector<char> temp(n * std::max(src_size, dst_size));
+  if (plan.contiguous) {
+    std::memcpy(temp.data(), in + plan.offset * src_size, n * src_size);
+  } else {
+    NIMBUS_RETURN_IF_ERROR(MoveSelected(plan.space, src_size, temp.data(), const_cast<char*>(in),
+                                        /*to_buffer=*/false));
+  }
+  if (!same && H5Tconvert(mem_type, type.engine_type.get(), n, temp.data(), nullptr, dxpl) < 0) {
+    return Status(ErrorKind::kInvalidArgument, "cannot convert the memory type to " +
+                                                   TypeSummary(type.description));
+  }
+  return d.array().Write(selection, temp.data());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property lists reported back
+
+Result<hid_t> MakeDcpl(Dataset& d) {
+  Hid dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  if (!dcpl.valid()) return Hdf5CallFailed("creating a dataset creation property list");
+  const DatasetFacts& facts = d.facts();
+  const auto& md = d.array().metadata();
+  herr_t ok = 0;
+  if (facts.layout == "chunked" && !md.shape.empty()) {
+    std::vector<hsize_t> chunk(md.chunk_shape.begin(), md.chunk_shape.end());
+    ok = H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+  } else {
+    ok = H5Pset_layout(dcpl.get(), facts.layout == "compact" ? H5D_COMPACT : H5D_CONTIGUOUS);
+  }
+  if (ok < 0) return Hdf5CallFailed("describing the dataset layout");
+  for (const json& f : facts.filters) {
+    int id = f.value("id", 0);
+    if (id == H5Z_FILTER_DEFLATE) {
+      ok = H5Pset_deflate(dcpl.get(), static_cast<unsigned>(f.value("level", 6)));
+    } else if (id == H5Z_FILTER_SHUFFLE) {
+      ok = H5Pset_shuffle(dcpl.get());
+    } else {
+      unsigned level = static_cast<unsigned>(f.value("level", 0));
+      ok = H5Pset_filter(dcpl.get(), static_cast<H5Z_filter_t>(id), H5Z_FLAG_OPTIONAL, 1, &level);
+    }
+    if (ok < 0) return Hdf5CallFailed("describing the dataset's filters");
+  }
+  if (facts.fill_value == "user") {
+    const char* text = md.fill_value.c_str();  // vlen strings: the value is a char*
+    const void* value = d.type().variable_string ? static_cast<const void*>(&text)
+                                                 : static_cast<const void*>(md.fill_value.data());
+    if (H5Pset_fill_value(dcpl.get(), d.type().engine_type.get(), value) < 0) {
+      return Hdf5CallFailed("describing the fill value");
+    }
+  } else if (facts.fill_value == "undefined") {
+    H5Pset_fill_value(dcpl.get(), d.type().engine_type.get(), nullptr);
+  }
+  H5Pset_obj_track_times(dcpl.get(), false);  // nimbus records no object times
+  return dcpl.release();
+}
+
+Result<hid_t> MakeSpace(Dataset& d) {
+  const auto& shape = d.array().shape();
+  if (shape.empty()) {
+    hid_t s = H5Screate(H5S_SCALAR);
+    if (s < 0) return Hdf5CallFailed("creating a dataspace");
+    return s;
+  }
+  std::vector<hsize_t> dims(shape.begin(), shape.end());
+  std::vector<hsize_t> maxdims;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    const auto& m = i < d.facts().maxshape.size() ? d.facts().maxshape[i]
+                                                  : std::optional<uint64_t>(shape[i]);
+    maxdims.push_back(m ? std::max<hsize_t>(*m, dims[i]) : H5S_UNLIMITED);
+  }
+  hid_t s = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data());
+  if (s < 0) return Hdf5CallFailed("creating a dataspace");
+  return s;
+}
+
+Status SetExtent(Dataset& d, const hsize_t* size) {
+  NIMBUS_RETURN_IF_ERROR(d.file().CheckWritable("resize dataset '/" + d.path() + "'"));
+  const auto& shape = d.array().shape();
+  std::vector<uint64_t> new_shape(size, size + shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) {
+    const auto& m = d.facts().maxshape[i];
+    if (m && new_shape[i] > *m) {
+      return InvalidArgumentError("cannot resize dataset '/" + d.path() + "': dimension " +
+                                  std::to_string(i) + " would be " + std::to_string(new_shape[i]) +
+                                  ", beyond its maximum " + std::to_string(*m));
+    }
+  }
+  return d.array().Resize(new_shape);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks
+
+void* DatasetCreate(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl_id,
+                    hid_t type_id, hid_t space_id, hid_t dcpl_id, hid_t, hid_t, void**) {
+  return GuardPointer<Object>(__func__, {H5E_DATASET, H5E_CANTCREATE}, [&]() -> Result<Object*> {
+    NIMBUS_ASSIGN_OR_RETURN(Dataset * d, CreateDataset(AsObject(obj), loc, name, lcpl_id, type_id,
+                                                       space_id, dcpl_id));
+    return static_cast<Object*>(d);
+  });
+}
+
+void* DatasetOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t,
+                  void**) {
+  return GuardPointer<Object>(__func__, {H5E_DATASET, H5E_CANTOPENOBJ}, [&]() -> Result<Object*> {
+    Object& base = AsObject(obj);
+    NIMBUS_ASSIGN_OR_RETURN(std::string where, LocatedPath(base, loc));
+    NIMBUS_ASSIGN_OR_RETURN(std::string path, ResolvePath(where, name));
+    NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, LookupNode(base.file(), path));
+    if (kind == NodeKind::kMissing) {
+      return Status(ErrorKind::kNotFound, "dataset '/" + path + "' doesn't exist");
+    }
+    if (kind == NodeKind::kGroup) return InvalidArgumentError("'/" + path + "' is a group");
+    NIMBUS_ASSIGN_OR_RETURN(Dataset * d, OpenDataset(base.file(), path));
+    return static_cast<Object*>(d);
+  });
+}
+
+herr_t DatasetRead(size_t count, void* dset[], hid_t mem_type_id[], hid_t mem_space_id[],
+                   hid_t file_space_id[], hid_t dxpl_id, void* buf[], void**) {
+  return GuardStatus(__func__, {H5E_DATASET, H5E_READERROR}, [&]() -> Status {
+    for (size_t i = 0; i < count; ++i) {
+      auto& d = static_cast<Dataset&>(AsObject(dset[i]));
+      NIMBUS_RETURN_IF_ERROR(
+          ReadOne(d, mem_type_id[i], mem_space_id[i], file_space_id[i], dxpl_id, buf[i])
+              .WithContext("reading dataset '/" + d.path() + "' of file '" + d.file().name() +
+                           "'"));
+    }
+    return Status::Ok();
+  });
+}
+
+herr_t DatasetWrite(size_t count, void* dset[], hid_t mem_type_id[], hid_t mem_space_id[],
+                    hid_t file_space_id[], hid_t dxpl_id, const void* buf[], void**) {
+  return GuardStatus(__func__, {H5E_DATASET, H5E_WRITEERROR}, [&]() -> Status {
+    for (size_t i = 0; i < count; ++i) {
+      auto& d = static_cast<Dataset&>(AsObject(dset[i]));
+      NIMBUS_RETURN_IF_ERROR(
+          WriteOne(d, mem_type_id[i], mem_space_id[i], file_space_id[i], dxpl_id, buf[i])
+              .WithContext("writing dataset '/" + d.path() + "' of file '" + d.file().name() +
+                           "'"));
+    }
+    return Status::Ok();
+  });
+}
+
+herr_t DatasetGet(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
+  return GuardStatus(__func__, {H5E_DATASET, H5E_CANTGET}, [&]() -> Status {
+    auto& d = static_cast<Dataset&>(AsObject(obj));
+    switch (args->op_type) {
+      case H5VL_DATASET_GET_DAPL: {
+        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+        if (dapl < 0) return Hdf5CallFailed("creating a dataset access property list");
+        args->args.get_dapl.dapl_id = dapl;
+        return Status::Ok();
+      }
+      case H5VL_DATASET_GET_DCPL: {
+        NIMBUS_ASSIGN_OR_RETURN(args->args.get_dcpl.dcpl_id, MakeDcpl(d));
+        return Status::Ok();
+      }
+      case H5VL_DATASET_GET_SPACE: {
+        NIMBUS_ASSIGN_OR_RETURN(args->args.get_space.space_id, MakeSpace(d));
+        return Status::Ok();
+      }
+      case H5VL_DATASET_GET_SPACE_STATUS:
+        // Chunks exist only where data was written; reads elsewhere give the fill value.
+        *args->args.get_space_status.status = H5D_SPACE_STATUS_ALLOCATED;
+        return Status::Ok();
+      case H5VL_DATASET_GET_STORAGE_SIZE:
+        return UnimplementedError("H5Dget_storage_size is not supported by nimbus yet");
+      case H5VL_DATASET_GET_TYPE: {
+        hid_t t = H5Tcopy(d.type().file_type.get());
+        if (t < 0) return Hdf5CallFailed("copying the dataset's datatype");
+        args->args.get_type.type_id = t;
+        return Status::Ok();
+      }
+    }
+    return UnimplementedError("dataset get operation not supported by nimbus");
+  });
+}
+
+herr_t DatasetSpecific(void* obj, H5VL_dataset_specific_args_t* args, hid_t, void**) {
+  return GuardStatus(__func__, {H5E_DATASET, H5E_CANTSET}, [&]() -> Status {
+    auto& d = static_cast<Dataset&>(AsObject(obj));
+    switch (args->op_type) {
+      case H5VL_DATASET_SET_EXTENT:
+        return SetExtent(d, args->args.set_extent.size);
+      case H5VL_DATASET_FLUSH:
+        return Status::Ok();
+      case H5VL_DATASET_REFRESH:
+        return d.array().Refresh();
+    }
+    return UnimplementedError("dataset operation not supported by nimbus");
+  });
+}
+
+herr_t DatasetOptional(void*, H5VL_optional_args_t* args, hid_t, void**) {
+  return GuardStatus(__func__, {H5E_DATASET, H5E_UNSUPPORTED}, [&]() -> Status {
+    return UnimplementedError("native-only dataset operation " + std::to_string(args->op_type) +
+                              " (direct chunk I/O, chunk queries, H5Dget_offset) is not "
+                              "supported by nimbus");
+  });
+}
+
+herr_t DatasetClose(void* dset, hid_t, void**) {
+  return GuardStatus(__func__, {H5E_DATASET, H5E_CLOSEERROR}, [&]() -> Status {
+    delete &AsObject(dset);
+    return Status::Ok();
+  });
+}
+
+}  // namespace nimbus::vol
