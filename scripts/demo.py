@@ -92,7 +92,8 @@ def h5py_part(env: dict, file_name: str) -> bool:
             g.create_dataset("ids", data=np.arange(50, dtype="i8"))
         with h5py.File({file_name!r}, "r") as f:
             t = f["run1/temperature"]
-            print("    file:", {file_name!r}, "groups:", list(f.keys()), "datasets:", list(f["run1"].keys()))
+            print("    file:", {file_name!r}, "| run1 is a", type(f["run1"]).__name__,
+                  "| experiment =", f.attrs["experiment"])
             print("    temperature", t.shape, t.dtype, "units", t.attrs["units"])
             print("    temperature[10, :5]      =", t[10, :5])
             print("    temperature[::250, 100]  =", t[::250, 100])
@@ -137,7 +138,7 @@ def main() -> int:
                            AWS_REGION="us-east-1", AWS_S3_ADDRESSING_STYLE="path")
             say(f"nimbus demo on MinIO at {server.endpoint}, bucket '{BUCKET}'")
 
-        h5py_part(vol_env, "climate.h5")
+        h5py_ok = h5py_part(vol_env, "climate.h5")
 
         say("[2] the Zarr engine from Python (nimbus.zarr)")
         a = nz.create_array(url, "arrays/heights", shape=(2000, 1500), dtype="float32",
@@ -170,8 +171,12 @@ def main() -> int:
         z = zarr.open_array(zstore, path="arrays/heights", mode="r")
         same = np.array_equal(z[...], data)
         say(f"    zarr {zarr.__version__}: shape {z.shape}, chunks {z.chunks}, identical values: {same}")
+        if h5py_ok:
+            t = zarr.open_array(zstore, path="climate.h5/run1/temperature", mode="r")
+            say(f"    ...and the HDF5 dataset h5py wrote: climate.h5/run1/temperature {t.shape} {t.dtype}, "
+                f"t[10, :3] = {t[10, :3]}")
         if args.local:
-            keys = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+            keys = sorted(str(p.relative_to(root)) for p in (root / "arrays/heights").rglob("*") if p.is_file())
         else:
             listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="arrays/heights/")
             keys = sorted(o["Key"] for o in listed.get("Contents", []))
