@@ -82,6 +82,7 @@ def h5py_part(env: dict, file_name: str) -> bool:
         say(f"[1] h5py through nimbus: skipped (no VOL plugin in {plugin_dir} yet)")
         return False
     code = textwrap.dedent(f"""
+        import nimbus  # routes h5py's group iteration (keys(), visit) for nimbus files
         import h5py, numpy as np
         with h5py.File({file_name!r}, "w") as f:
             f.attrs["experiment"] = "nimbus demo"
@@ -92,14 +93,15 @@ def h5py_part(env: dict, file_name: str) -> bool:
             g.create_dataset("ids", data=np.arange(50, dtype="i8"))
         with h5py.File({file_name!r}, "r") as f:
             t = f["run1/temperature"]
-            print("    file:", {file_name!r}, "| run1 is a", type(f["run1"]).__name__,
+            print("    file:", {file_name!r}, "| groups:", list(f.keys()), "| run1:", list(f["run1"].keys()),
                   "| experiment =", f.attrs["experiment"])
             print("    temperature", t.shape, t.dtype, "units", t.attrs["units"])
             print("    temperature[10, :5]      =", t[10, :5])
             print("    temperature[::250, 100]  =", t[::250, 100])
             print("    ids[-3:]                 =", f["run1/ids"][-3:])
     """)
-    say("[1] h5py, unchanged, through the nimbus VOL connector (HDF5_VOL_CONNECTOR=nimbus)")
+    say("[1] h5py through the nimbus VOL connector (HDF5_VOL_CONNECTOR=nimbus)")
+    env = dict(env, PYTHONPATH=str(ROOT / "python") + os.pathsep + env.get("PYTHONPATH", ""))
     result = subprocess.run([sys.executable, "-c", code], env=env)
     if result.returncode != 0:
         say("    h5py part FAILED (see the error above)")
