@@ -80,30 +80,6 @@ std::optional<uint64_t> ParseSize(std::string text) {
   return value * multiplier;
 }
 
-// Same comma rule as nimbus-store: a piece without '=' continues the previous value.
-Status ParseSettings(const std::vector<std::string>& sets, ConfigMap* config) {
-  for (const std::string& set : sets) {
-    std::string last_key;
-    size_t start = 0;
-    while (start <= set.size()) {
-      size_t comma = set.find(',', start);
-      if (comma == std::string::npos) comma = set.size();
-      std::string piece = set.substr(start, comma - start);
-      size_t eq = piece.find('=');
-      if (eq == std::string::npos && !last_key.empty()) {
-        (*config)[last_key] += "," + piece;
-      } else if (eq == std::string::npos || eq == 0) {
-        return InvalidArgumentError("--set expects key=value, got '" + set + "'");
-      } else {
-        last_key = piece.substr(0, eq);
-        (*config)[last_key] = piece.substr(eq + 1);
-      }
-      start = comma + 1;
-    }
-  }
-  return Status::Ok();
-}
-
 // Deterministic bytes (splitmix64), so a GET-only run can verify objects a previous run wrote.
 Buffer MakeTemplate(uint64_t size) {
   Buffer out = Buffer::Allocate(size);
@@ -220,7 +196,7 @@ int Run(const Options& options) {
     return 2;
   }
   ConfigMap config;
-  if (Status parsed = ParseSettings(options.sets, &config); !parsed.ok()) return Fail(parsed);
+  if (Status parsed = ParseSetArguments(options.sets, &config); !parsed.ok()) return Fail(parsed);
   if (config.find("max_connections") == config.end()) {
     config["max_connections"] = std::to_string(options.concurrency);
   }

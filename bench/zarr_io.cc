@@ -78,31 +78,6 @@ inline float Value(uint64_t i) {
   return static_cast<float>(h >> 8);
 }
 
-// Same comma rule as store_throughput / nimbus-store: a piece without '=' continues the previous
-// value.
-Status ParseSettings(const std::vector<std::string>& sets, ConfigMap* config) {
-  for (const std::string& set : sets) {
-    std::string last_key;
-    size_t start = 0;
-    while (start <= set.size()) {
-      size_t comma = set.find(',', start);
-      if (comma == std::string::npos) comma = set.size();
-      std::string piece = set.substr(start, comma - start);
-      size_t eq = piece.find('=');
-      if (eq == std::string::npos && !last_key.empty()) {
-        (*config)[last_key] += "," + piece;
-      } else if (eq == std::string::npos || eq == 0) {
-        return InvalidArgumentError("--set expects key=value, got '" + set + "'");
-      } else {
-        last_key = piece.substr(0, eq);
-        (*config)[last_key] = piece.substr(eq + 1);
-      }
-      start = comma + 1;
-    }
-  }
-  return Status::Ok();
-}
-
 Json CodecsJson(const Options& o) {
   Json bytes = {{"name", "bytes"}, {"configuration", {{"endian", "little"}}}};
   Json chain = Json::array({bytes});
@@ -231,7 +206,7 @@ int Run(Options o) {
     return 2;
   }
   ConfigMap config;
-  if (Status parsed = ParseSettings(o.sets, &config); !parsed.ok()) return Fail(parsed);
+  if (Status parsed = ParseSetArguments(o.sets, &config); !parsed.ok()) return Fail(parsed);
   if (config.find("max_connections") == config.end()) {
     config["max_connections"] = std::to_string(o.concurrency);
   }

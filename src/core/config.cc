@@ -47,6 +47,32 @@ Result<ConfigMap> ParseConfigString(std::string_view text) {
   return out;
 }
 
+Status ParseSetArguments(const std::vector<std::string>& sets, ConfigMap* config) {
+  for (const std::string& set : sets) {
+    std::string last_key;
+    size_t start = 0;
+    while (start <= set.size()) {
+      size_t comma = set.find(',', start);
+      if (comma == std::string::npos) comma = set.size();
+      std::string_view piece(set.data() + start, comma - start);
+      size_t eq = piece.find('=');
+      if (eq == std::string_view::npos) {
+        if (last_key.empty()) {
+          return InvalidArgumentError("--set expects key=value, got '" + set + "'");
+        }
+        (*config)[last_key] += "," + std::string(piece);
+      } else if (eq == 0) {
+        return InvalidArgumentError("--set has an empty key in '" + set + "'");
+      } else {
+        last_key = std::string(piece.substr(0, eq));
+        (*config)[last_key] = std::string(piece.substr(eq + 1));
+      }
+      start = comma + 1;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<bool> ParseBool(std::string_view key, std::string_view value) {
   std::string v = AsciiLower(TrimWhitespace(value));
   if (v == "true" || v == "1" || v == "yes" || v == "on") return true;

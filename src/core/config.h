@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -22,6 +23,11 @@ EnvFn MapEnv(ConfigMap vars);
 
 // Parses "key=value;key=value" (whitespace around keys/values trimmed; empty items ignored).
 Result<ConfigMap> ParseConfigString(std::string_view text);
+
+// Command-line settings: "--set a=1,b=2" and "--set a=1 --set b=2" are equivalent. A comma piece
+// without '=' belongs to the previous value, so values containing commas pass through. Adds to
+// `config`; the error quotes the offending argument.
+Status ParseSetArguments(const std::vector<std::string>& sets, ConfigMap* config);
 
 // Typed readers with clear errors naming the key ("max_connections: expected an integer, got 'x'").
 Result<bool> ParseBool(std::string_view key, std::string_view value);  // true/false/1/0/yes/no/on/off

@@ -65,34 +65,6 @@ int FailUsage(const std::string& message) {
   return kExitUsage;
 }
 
-// "--set a=1,b=2" and "--set a=1 --set b=2" are equivalent. A comma piece without '=' belongs to
-// the previous value, so values that contain commas still pass through.
-std::optional<UsageError> ParseSettings(const std::vector<std::string>& sets, ConfigMap* config) {
-  for (const std::string& set : sets) {
-    std::string last_key;
-    size_t start = 0;
-    while (start <= set.size()) {
-      size_t comma = set.find(',', start);
-      if (comma == std::string::npos) comma = set.size();
-      std::string_view piece(set.data() + start, comma - start);
-      size_t eq = piece.find('=');
-      if (eq == std::string_view::npos) {
-        if (last_key.empty()) {
-          return UsageError{"--set expects key=value, got '" + set + "'"};
-        }
-        (*config)[last_key] += "," + std::string(piece);
-      } else if (eq == 0) {
-        return UsageError{"--set has an empty key in '" + set + "'"};
-      } else {
-        last_key = std::string(piece.substr(0, eq));
-        (*config)[last_key] = std::string(piece.substr(eq + 1));
-      }
-      start = comma + 1;
-    }
-  }
-  return std::nullopt;
-}
-
 bool IsBucketScheme(std::string_view scheme) { return scheme != "file" && !scheme.empty(); }
 
 // Splits URL/KEY into the store and the key (see the file comment).
@@ -435,7 +407,9 @@ int Main(int argc, char** argv) {
   }
 
   ConfigMap config;
-  if (auto error = ParseSettings(global.sets, &config)) return FailUsage(error->message);
+  if (Status parsed = ParseSetArguments(global.sets, &config); !parsed.ok()) {
+    return FailUsage(parsed.message());
+  }
   StoreCache stores(std::move(config));
 
   if (get->parsed()) return RunGet(get_args, global, stores);
