@@ -3,7 +3,12 @@
 
 #include <cstring>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "core/buffer.h"
@@ -104,6 +109,31 @@ TEST(ThreadPoolTest, RunsEveryTaskAndDrainsOnDestruction) {
     for (int i = 0; i < 1000; ++i) pool.Submit([&] { n++; });
   }
   EXPECT_EQ(n.load(), 1000);
+}
+
+TEST(ThreadPoolTest, WorksInAForkedChild) {
+  ThreadPool pool(2);
+  Promise<int> warm;
+  pool.Submit([warm] { warm.Set(1); });
+  ASSERT_EQ(warm.future().Get(), 1);  // workers now run in the parent
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Promise<int> p;
+    pool.Submit([p] { p.Set(2); });
+    _exit(p.future().Get() == 2 ? 0 : 1);
+  }
+  int status = -1;
+  for (int i = 0; i < 200; ++i) {
+    if (waitpid(child, &status, WNOHANG) == child) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!WIFEXITED(status)) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    FAIL() << "the forked child's task never ran";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

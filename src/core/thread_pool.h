@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -28,11 +29,14 @@ class ThreadPool {
 
  private:
   void Work();
+  void AdoptAfterFork();
   const size_t size_;
-  std::mutex mu_;
-  std::condition_variable cv_;
+  // Pointers so a forked child can replace them (see AdoptAfterFork).
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+  std::unique_ptr<std::condition_variable> cv_ = std::make_unique<std::condition_variable>();
   std::deque<std::function<void()>> tasks_;
   std::vector<std::thread> threads_;
+  int owner_pid_ = 0;  // process that started the workers
   bool stopping_ = false;
 };
 

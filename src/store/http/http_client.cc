@@ -1,6 +1,7 @@
 #include "store/http/http_client.h"
 
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -91,13 +92,38 @@ class Client::Loop {
     }
   }
 
-  bool OnLoopThread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  bool OnLoopThread() const {
+    return thread_ && std::this_thread::get_id() == thread_->get_id();
+  }
+
+  // After fork() the child has this object but not the loop thread; its curl handles and sockets
+  // are the parent's, and a parent thread may have held the mutex at the moment of the fork. The
+  // child drops all of it unused (never cleaned up: closing would disturb the parent's
+  // connections) and starts afresh on its next request. Called, single-threaded in the child,
+  // before any lock is taken.
+  void AdoptAfterFork() {
+    pid_t owner = owner_pid_.load();
+    if (owner == 0 || owner == getpid()) return;
+    (void)mu_.release();
+    mu_ = std::make_unique<std::mutex>();
+    (void)thread_.release();
+    multi_ = nullptr;
+    idle_.clear();
+    for (auto& t : pending_) (void)t.release();
+    pending_.clear();
+    attached_.clear();
+    timers_ = {};
+    active_ = 0;
+    stopping_ = false;
+    self_delete_ = false;
+    owner_pid_ = 0;
+  }
 
   // The client is being destroyed by a callback running on this loop's own thread (its last
   // owner let go there), so the thread cannot be joined: it finishes its iteration, fails what is
   // left, and deletes the loop itself.
   void StopFromLoopThread() {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(*mu_);
     stopping_ = true;
     self_delete_ = true;
   }
@@ -105,13 +131,14 @@ class Client::Loop {
   // Stops the loop thread, then completes everything still waiting with an error: timers run
   // (their Send fails fast, which ends their operation), queued requests fail. No waiter hangs.
   void Shutdown() {
+    AdoptAfterFork();
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(*mu_);
       if (stopping_) return;
       stopping_ = true;
     }
     if (multi_ != nullptr) curl_multi_wakeup(multi_);
-    if (thread_.joinable()) thread_.join();
+    if (thread_ && thread_->joinable()) thread_->join();
     DrainAfterStop();
   }
 
@@ -119,7 +146,7 @@ class Client::Loop {
     while (true) {
       std::function<void()> fn;
       {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(*mu_);
         if (timers_.empty()) break;
         fn = timers_.top().fn;
         timers_.pop();
@@ -128,7 +155,7 @@ class Client::Loop {
     }
     std::deque<std::unique_ptr<Transfer>> pending;
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(*mu_);
       pending.swap(pending_);
     }
     for (auto& t : pending) Fail(*t, Status(ErrorKind::kPermanent, "HTTP client shut down"));
@@ -139,12 +166,13 @@ class Client::Loop {
   }
 
   Future<Result<Response>> Send(Request request) {
+    AdoptAfterFork();
     auto transfer = std::make_unique<Transfer>();
     transfer->request = std::move(request);
     auto future = transfer->promise.future();
     bool stopped = false;
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(*mu_);
       stopped = stopping_;
       if (!stopped) {
         StartLocked();
@@ -161,8 +189,9 @@ class Client::Loop {
   }
 
   void Schedule(Clock::time_point when, std::function<void()> fn) {
+    AdoptAfterFork();
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(*mu_);
       // While stopping, Shutdown() drains timers itself; the operation's Send then fails fast.
       if (!stopping_) StartLocked();
       timers_.push(Timer{when, timer_seq_++, std::move(fn)});
@@ -213,7 +242,8 @@ class Client::Loop {
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       static_cast<long>(options_.max_connections));
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, static_cast<long>(options_.max_connections));
-    thread_ = std::thread([this] { Run(); });
+    owner_pid_ = getpid();
+    thread_ = std::make_unique<std::thread>([this] { Run(); });
   }
 
   static size_t OnBody(char* data, size_t size, size_t n, void* user) {
@@ -370,7 +400,7 @@ class Client::Loop {
     while (true) {
       std::vector<std::function<void()>> due;
       {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(*mu_);
         if (stopping_) break;
         auto now = Clock::now();
         while (!timers_.empty() && timers_.top().when <= now) {
@@ -380,7 +410,7 @@ class Client::Loop {
       }
       for (auto& fn : due) fn();  // may call Send (re-locks mu_)
       {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(*mu_);
         while (active_ < options_.max_connections && !pending_.empty()) {
           Transfer* t = pending_.front().release();
           pending_.pop_front();
@@ -403,7 +433,7 @@ class Client::Loop {
       }
       int wait_ms = 1000;
       {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(*mu_);
         if (!timers_.empty()) {
           auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
               timers_.top().when - Clock::now());
@@ -424,17 +454,18 @@ class Client::Loop {
     }
     attached_.clear();
     if (self_delete_) {
-      thread_.detach();
+      thread_->detach();
       delete this;  // ~Loop -> Shutdown() drains timers and the queue; the thread is gone
     }
   }
 
   const ClientOptions options_;
-  std::mutex mu_;
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
+  std::atomic<pid_t> owner_pid_{0};  // the process whose thread runs the loop; 0 = not started
   bool stopping_ = false;
   bool self_delete_ = false;
   CURLM* multi_ = nullptr;
-  std::thread thread_;
+  std::unique_ptr<std::thread> thread_;
   std::deque<std::unique_ptr<Transfer>> pending_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   uint64_t timer_seq_ = 0;

@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -358,6 +360,35 @@ TEST(HttpClient, DestroyedFromItsOwnCallbackDoesNotHangOrCrash) {
   }
   EXPECT_TRUE(done.future().Get());
   EXPECT_FALSE(retried.Get().ok()) << "the pending retry completes with an error";
+}
+
+// ArrayMorph hung in forked workers (PyTorch DataLoader): the child inherits a client whose loop
+// thread does not exist. Ours must notice and start afresh.
+TEST(HttpClient, WorksInAForkedChildAfterUseInTheParent) {
+  ScriptedServer server([](int, const std::string&) { return Reply(200, "hello"); });
+  Client client;
+  Request r;
+  r.url = server.url();
+  ASSERT_TRUE(client.Send(r).Get().ok());  // the loop thread now runs in the parent
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto res = client.Send(r).Get();
+    bool ok = res.ok() && res->body.ToString() == "hello";
+    _exit(ok ? 0 : 1);  // no gtest teardown in the child
+  }
+  int status = -1;
+  for (int i = 0; i < 200; ++i) {  // at most 10 s: a hang fails the test instead of blocking it
+    if (waitpid(child, &status, WNOHANG) == child) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  if (!WIFEXITED(status)) {
+    kill(child, SIGKILL);
+    waitpid(child, &status, 0);
+    FAIL() << "the forked child did not finish its request";
+  }
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(client.Send(r).Get().ok()) << "the parent's client still works";
 }
 
 TEST(UriEncode, EncodesReservedKeepsUnreserved) {
