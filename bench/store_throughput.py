@@ -77,9 +77,12 @@ def free_port() -> int:
 
 
 def find_binary(explicit: Optional[str]) -> Path:
-    candidates = []
     if explicit:
-        candidates.append(Path(explicit))
+        # An explicit choice is never silently replaced by another build's binary.
+        if Path(explicit).is_file() and os.access(explicit, os.X_OK):
+            return Path(explicit).resolve()
+        sys.exit(f"--binary {explicit}: no executable there")
+    candidates = []
     if os.environ.get("NIMBUS_BUILD_DIR"):
         candidates.append(Path(os.environ["NIMBUS_BUILD_DIR"]) / "bin" / "store_throughput")
     for preset in ("release", "dev"):
@@ -168,6 +171,32 @@ class MinioServer:
             self.process = None
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.log.close()
+
+
+def s3_target(minio: Optional[str], bucket: str, extra_env: Optional[dict] = None):
+    """The S3 server to measure: the one NIMBUS_TEST_S3_* describes (as in `make test`), else a
+    MinIO started here on a free loopback port. Returns (target, server or None)."""
+    env_keys = ["ENDPOINT", "BUCKET", "ACCESS_KEY", "SECRET_KEY"]
+    if all(os.environ.get(f"NIMBUS_TEST_S3_{k}") for k in env_keys):
+        return S3Target(
+            endpoint=os.environ["NIMBUS_TEST_S3_ENDPOINT"],
+            bucket=os.environ["NIMBUS_TEST_S3_BUCKET"],
+            access_key=os.environ["NIMBUS_TEST_S3_ACCESS_KEY"],
+            secret_key=os.environ["NIMBUS_TEST_S3_SECRET_KEY"],
+            region=os.environ.get("NIMBUS_TEST_S3_REGION") or "us-east-1",
+            origin="NIMBUS_TEST_S3_*",
+        ), None
+    os.environ.update(extra_env or {})  # inherited by the server
+    server = MinioServer(find_minio(minio))
+    server.start()
+    return S3Target(
+        endpoint=f"http://127.0.0.1:{server.port}",
+        bucket=bucket,
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        region="us-east-1",
+        origin=f"MinIO started by this script ({server.binary})",
+    ), server
 
 
 def make_boto3_client(target: S3Target, concurrency: int, checksums: bool):
@@ -305,28 +334,7 @@ def main():
     binary = find_binary(args.binary)
     import boto3  # here, so a missing boto3 fails before any server starts
 
-    server = None
-    env_keys = ["ENDPOINT", "BUCKET", "ACCESS_KEY", "SECRET_KEY"]
-    if all(os.environ.get(f"NIMBUS_TEST_S3_{k}") for k in env_keys):
-        target = S3Target(
-            endpoint=os.environ["NIMBUS_TEST_S3_ENDPOINT"],
-            bucket=os.environ["NIMBUS_TEST_S3_BUCKET"],
-            access_key=os.environ["NIMBUS_TEST_S3_ACCESS_KEY"],
-            secret_key=os.environ["NIMBUS_TEST_S3_SECRET_KEY"],
-            region=os.environ.get("NIMBUS_TEST_S3_REGION") or "us-east-1",
-            origin="NIMBUS_TEST_S3_*",
-        )
-    else:
-        server = MinioServer(find_minio(args.minio))
-        server.start()
-        target = S3Target(
-            endpoint=f"http://127.0.0.1:{server.port}",
-            bucket=args.bucket,
-            access_key=server.access_key,
-            secret_key=server.secret_key,
-            region="us-east-1",
-            origin=f"MinIO started by this script ({server.binary})",
-        )
+    target, server = s3_target(args.minio, args.bucket)
 
     try:
         ensure_bucket(target)

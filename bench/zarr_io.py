@@ -57,11 +57,10 @@ from typing import Callable, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from store_throughput import (  # noqa: E402 (shared MinIO/S3 plumbing of the raw-store bench)
-    MinioServer,
     S3Target,
     ensure_bucket,
-    find_minio,
     nimbus_env,
+    s3_target,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -241,15 +240,21 @@ def phase_result(seconds: float, nbytes: int, **extra) -> dict:
 
 
 def find_build_bin(explicit: Optional[str]) -> Path:
-    candidates = []
+    def complete(d: Path) -> bool:
+        return (d / "zarr_io").is_file() and (d / "store_throughput").is_file()
+
     if explicit:
-        candidates.append(Path(explicit))
+        # An explicit choice is never silently replaced by another build's binaries.
+        if complete(Path(explicit)):
+            return Path(explicit).resolve()
+        sys.exit(f"--bin-dir {explicit}: zarr_io and store_throughput are not both there")
+    candidates = []
     if os.environ.get("NIMBUS_BUILD_DIR"):
         candidates.append(Path(os.environ["NIMBUS_BUILD_DIR"]) / "bin")
-    for preset in ("h-bench", "release", "dev"):
+    for preset in ("release", "dev"):
         candidates.append(REPO_ROOT / "build" / preset / "bin")
     for candidate in candidates:
-        if (candidate / "zarr_io").is_file() and (candidate / "store_throughput").is_file():
+        if complete(candidate):
             return candidate.resolve()
     sys.exit(
         "zarr_io / store_throughput binaries not found (tried "
@@ -545,29 +550,8 @@ def main():
     import numpy  # noqa: F401 (fail early)
 
     notes = []
-    server = None
-    env_keys = ["ENDPOINT", "BUCKET", "ACCESS_KEY", "SECRET_KEY"]
-    if all(os.environ.get(f"NIMBUS_TEST_S3_{k}") for k in env_keys):
-        target = S3Target(
-            endpoint=os.environ["NIMBUS_TEST_S3_ENDPOINT"],
-            bucket=os.environ["NIMBUS_TEST_S3_BUCKET"],
-            access_key=os.environ["NIMBUS_TEST_S3_ACCESS_KEY"],
-            secret_key=os.environ["NIMBUS_TEST_S3_SECRET_KEY"],
-            region=os.environ.get("NIMBUS_TEST_S3_REGION") or "us-east-1",
-            origin="NIMBUS_TEST_S3_*",
-        )
-    else:
-        os.environ["MINIO_PROMETHEUS_AUTH_TYPE"] = "public"  # inherited by the server
-        server = MinioServer(find_minio(args.minio))
-        server.start()
-        target = S3Target(
-            endpoint=f"http://127.0.0.1:{server.port}",
-            bucket=args.bucket,
-            access_key=server.access_key,
-            secret_key=server.secret_key,
-            region="us-east-1",
-            origin=f"MinIO started by this script ({server.binary})",
-        )
+    # Public Prometheus metrics let the script count the bytes every client moves.
+    target, server = s3_target(args.minio, args.bucket, {"MINIO_PROMETHEUS_AUTH_TYPE": "public"})
 
     prefix = f"zarr-io-{secrets.token_hex(4)}/"
     base = Geometry(args, sharded=False)

@@ -422,6 +422,26 @@ Status MoveSelected(hid_t space, size_t element_size, char* dense, char* buffer,
 }
 
 // Variable-length strings: the engine holds std::string values, HDF5 memory holds char*.
+// Converts n elements in `buf` from the dataset's stored type to `mem_type` in place (the buffer
+// holds room for the larger of the two).
+Status ConvertToMemory(const StoredType& type, hid_t mem_type, uint64_t n, void* buf, hid_t dxpl) {
+  if (H5Tconvert(type.engine_type.get(), mem_type, n, buf, nullptr, dxpl) < 0) {
+    return Status(ErrorKind::kInvalidArgument, "cannot convert " + TypeSummary(type.description) +
+                                                   " to the requested memory type");
+  }
+  return Status::Ok();
+}
+
+// Puts n converted elements from `temp` where the memory selection wants them.
+Status DeliverToMemory(const MemoryPlan& plan, size_t dst_size, uint64_t n, char* temp,
+                       char* out) {
+  if (plan.contiguous) {
+    std::memcpy(out + plan.offset * dst_size, temp, n * dst_size);
+    return Status::Ok();
+  }
+  return MoveSelected(plan.space, dst_size, temp, out, /*to_buffer=*/true);
+}
+
 Status ReadStrings(Dataset& d, const zarr::Selection& selection, const MemoryPlan& plan,
                    hid_t mem_type, hid_t dxpl, char* out) {
   const uint64_t n = selection.num_elements();
@@ -445,18 +465,11 @@ Status ReadStrings(Dataset& d, const zarr::Selection& selection, const MemoryPla
   std::vector<char> temp(n * std::max(sizeof(char*), dst_size));
   std::memcpy(temp.data(), ours.data(), n * sizeof(char*));
   if (!same) {
-    herr_t converted = H5Tconvert(type.engine_type.get(), mem_type, n, temp.data(), nullptr, dxpl);
+    Status converted = ConvertToMemory(type, mem_type, n, temp.data(), dxpl);
     for (char* p : ours) H5free_memory(p);
-    if (converted < 0) {
-      return Status(ErrorKind::kInvalidArgument, "cannot convert " + TypeSummary(type.description) +
-                                                     " to the requested memory type");
-    }
+    NIMBUS_RETURN_IF_ERROR(converted);
   }
-  if (plan.contiguous) {
-    std::memcpy(out + plan.offset * dst_size, temp.data(), n * dst_size);
-    return Status::Ok();
-  }
-  return MoveSelected(plan.space, dst_size, temp.data(), out, /*to_buffer=*/true);
+  return DeliverToMemory(plan, dst_size, n, temp.data(), out);
 }
 
 Status WriteStrings(Dataset& d, const zarr::Selection& selection, const MemoryPlan& plan,
@@ -518,24 +531,12 @@ Status ReadOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hi
     // In place: read, then (if needed) widen in the application's buffer.
     char* target = out + plan.offset * dst_size;
     NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, target));
-    if (!same && H5Tconvert(type.engine_type.get(), mem_type, n, target, nullptr, dxpl) < 0) {
-      return Status(ErrorKind::kInvalidArgument,
-                    "cannot convert " + TypeSummary(type.description) +
-                        " to the requested memory type");
-    }
-    return Status::Ok();
+    return same ? Status::Ok() : ConvertToMemory(type, mem_type, n, target, dxpl);
   }
   std::vector<char> temp(n * std::max(src_size, dst_size));
   NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, temp.data()));
-  if (!same && H5Tconvert(type.engine_type.get(), mem_type, n, temp.data(), nullptr, dxpl) < 0) {
-    return Status(ErrorKind::kInvalidArgument, "cannot convert " + TypeSummary(type.description) +
-                                                   " to the requested memory type");
-  }
-  if (plan.contiguous) {
-    std::memcpy(out + plan.offset * dst_size, temp.data(), n * dst_size);
-    return Status::Ok();
-  }
-  return MoveSelected(plan.space, dst_size, temp.data(), out, /*to_buffer=*/true);
+  if (!same) NIMBUS_RETURN_IF_ERROR(ConvertToMemory(type, mem_type, n, temp.data(), dxpl));
+  return DeliverToMemory(plan, dst_size, n, temp.data(), out);
 }
 
 Status WriteOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl,

@@ -165,10 +165,13 @@ class Client::Loop {
     multi_ = nullptr;
   }
 
-  Future<Result<Response>> Send(Request request) {
+  // `never_sent`, when given, is set to true if the request failed before reaching the server
+  // (connection refused, DNS): the retry logic may then resend even non-idempotent requests.
+  Future<Result<Response>> Send(Request request, std::shared_ptr<bool> never_sent = nullptr) {
     AdoptAfterFork();
     auto transfer = std::make_unique<Transfer>();
     transfer->request = std::move(request);
+    transfer->never_sent = std::move(never_sent);
     auto future = transfer->promise.future();
     bool stopped = false;
     {
@@ -221,6 +224,7 @@ class Client::Loop {
     CURL* easy = nullptr;
     curl_slist* header_list = nullptr;
     char error[CURL_ERROR_SIZE] = {};
+    std::shared_ptr<bool> never_sent;  // see Send
     // Stall detection (see OnProgress).
     Clock::time_point last_progress;
     curl_off_t last_bytes = -1;
@@ -391,7 +395,7 @@ class Client::Loop {
                               t->request.method + " " + t->request.url + ": stalled, no data for " +
                                   std::to_string(options_.stall_timeout.count()) + " ms")
                      : TransportError(code, t->error, t->request.method, t->request.url);
-      if (NeverSent(code)) s = Status(s.kind(), "[not sent] " + s.message());
+      if (NeverSent(code) && t->never_sent) *t->never_sent = true;
       Fail(*t, std::move(s));
     }
   }
@@ -525,7 +529,8 @@ void Client::Loop::RunAttempt(std::shared_ptr<RetryOperation> op) {
   }
   // Each attempt is bounded by what is left of the deadline, so none can outlive the operation.
   request->timeout = std::max(op->policy.deadline - elapsed, std::chrono::milliseconds(1));
-  Send(std::move(request).value()).Then([this, op](Result<Response>& r) {
+  auto never_sent = std::make_shared<bool>(false);
+  Send(std::move(request).value(), never_sent).Then([this, op, never_sent](Result<Response>& r) {
     Status status = r.ok() ? op->classify(*r) : r.status();
     if (status.ok()) {
       op->promise.Set(std::move(r));
@@ -533,8 +538,7 @@ void Client::Loop::RunAttempt(std::shared_ptr<RetryOperation> op) {
     }
     bool retryable =
         status.kind() == ErrorKind::kThrottled || status.kind() == ErrorKind::kTransient;
-    bool not_sent = status.message().starts_with("[not sent]");
-    if (!op->idempotent && !not_sent) retryable = false;
+    if (!op->idempotent && !*never_sent) retryable = false;
     auto now = Clock::now();
     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(now - op->start);
     auto delay = Backoff(op->policy, op->attempt);

@@ -297,6 +297,24 @@ TEST(HttpClient, ConnectionRefusedIsTransientAndClear) {
       << res.status().message();
 }
 
+TEST(HttpClient, NonIdempotentIsRetriedWhenItNeverReachedTheServer) {
+  int port;
+  {
+    ScriptedServer gone([](int, const std::string&) { return Reply(200, ""); });
+    port = std::stoi(gone.url().substr(17));
+  }
+  Client client;
+  RetryPolicy p = FastPolicy();
+  p.max_attempts = 3;
+  auto res = client
+                 .SendWithRetry(Get("http://127.0.0.1:" + std::to_string(port) + "/x"), Classify,
+                                p, /*idempotent=*/false)
+                 .Get();
+  ASSERT_FALSE(res.ok());
+  EXPECT_NE(res.status().message().find("gave up after 3 attempts"), std::string::npos)
+      << "a refused connection is safe to retry: " << res.status().message();
+}
+
 TEST(HttpClient, InFlightBoundedByMaxConnections) {
   ScriptedServer server([](int, const std::string&) {
     std::this_thread::sleep_for(20ms);

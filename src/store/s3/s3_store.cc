@@ -569,12 +569,13 @@ Status S3Store::CreateBucketIfMissing() {
   auto call = std::make_shared<Call>();
   call->method = "PUT";
   call->payload_hash = std::string(kEmptyPayloadSha256);
+  call->accepted_statuses = {409};  // judged here, by the error code in the body
   auto r = Send(call).Get();
-  if (r.ok()) return Status::Ok();
-  if (r.status().message().find("BucketAlreadyOwnedByYou") != std::string::npos) {
-    return Status::Ok();
-  }
-  return r.status();
+  if (!r.ok() || r->status != 409) return r.status();
+  S3Error e = ParseError(r->body.view());
+  if (e.code == "BucketAlreadyOwnedByYou") return Status::Ok();
+  return Status(ClassifyS3Error(409, e.code),
+                "S3 PUT s3://" + bucket_ + ": HTTP 409 " + e.code + ": " + e.message, 409);
 }
 
 }  // namespace nimbus::s3

@@ -118,6 +118,26 @@ store::ConformanceParam MinioParam() {
   return param;
 }
 
+TEST(S3Server, CreateBucketIsIdempotentForItsOwner) {
+  if (!Env("NIMBUS_TEST_S3_ENDPOINT")) {
+    if (Env("NIMBUS_TEST_REQUIRE_SERVERS") == "1") FAIL() << "NIMBUS_TEST_S3_ENDPOINT not set";
+    GTEST_SKIP() << "NIMBUS_TEST_S3_ENDPOINT not set (make test starts MinIO and sets it)";
+  }
+  ConfigMap config{{"endpoint", *Env("NIMBUS_TEST_S3_ENDPOINT")},
+                   {"access_key_id", Env("NIMBUS_TEST_S3_ACCESS_KEY").value_or("")},
+                   {"secret_access_key", Env("NIMBUS_TEST_S3_SECRET_KEY").value_or("")},
+                   {"region", Env("NIMBUS_TEST_S3_REGION").value_or("us-east-1")},
+                   {"addressing", "path"}};
+  auto settings = ResolveS3Settings(config, MapEnv({}));
+  ASSERT_TRUE(settings.ok());
+  std::string bucket = "created-" + std::to_string(std::random_device{}());
+  S3Store store(*settings, bucket, "");
+  ASSERT_TRUE(store.CreateBucketIfMissing().ok());
+  ASSERT_TRUE(store.CreateBucketIfMissing().ok()) << "an existing bucket of ours is success";
+  ASSERT_TRUE(store.PutSync("k", "v").ok()) << "the bucket is usable";
+  EXPECT_EQ(store.GetSync("k")->data.ToString(), "v");
+}
+
 using store::StoreConformance;
 INSTANTIATE_TEST_SUITE_P(S3, StoreConformance, testing::Values(MinioParam()),
                          store::ConformanceParamName);
