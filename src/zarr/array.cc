@@ -327,8 +327,10 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
       auto merged = CoalesceRanges(spans, co);
       uint64_t ranged_bytes = 0;
       for (const auto& m : merged) ranged_bytes += m.span.length;
-      if (!ChooseWholeObject(*options_.model, chunk_bytes, ranged_bytes, merged.size(),
-                             options_.max_in_flight)) {
+      // The chunks of one read share the request window, so each gets its share of parallelism:
+      // many small ranges per chunk across many chunks cost more round trips than whole chunks.
+      const size_t share = std::max<size_t>(1, options_.max_in_flight / parts.size());
+      if (!ChooseWholeObject(*options_.model, chunk_bytes, ranged_bytes, merged.size(), share)) {
         std::vector<ByteRange> ranges;
         for (const auto& m : merged) ranges.push_back(ByteRange::Range(m.span.offset, m.span.length));
         gets_ += ranges.size();

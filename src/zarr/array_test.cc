@@ -151,6 +151,28 @@ TEST(Array, RawChunkSparseReadUsesRangesNotWholeChunks) {
   EXPECT_LE(moved, 6 * 512 * 4 * 11 / 10) << "sparse read within 1.1x of the minimum bytes";
 }
 
+TEST(Array, SparseReadAcrossManyChunksTakesWholeChunksWhenRoundTripsDominate) {
+  auto store = std::make_shared<MemoryStore>("t");
+  auto options = ArrayOptions{};
+  options.max_in_flight = 8;
+  // 10 ms per request, 100 MB/s: one 128 KiB chunk costs 11 ms whole. Alone, its 8 small ranges
+  // would run in one parallel round (10 ms) and win; but 16 chunks share the 8 requests in flight,
+  // so each chunk's ranges take 8 rounds and whole chunks are cheaper.
+  options.model = std::make_shared<TransferModel>(0.010, 1e8);
+  auto a = ZarrArray::Create(store, "a", Meta({1024, 512}, {64, 512}, kRaw), ZarrArray::CreateMode::kExclusive, options);
+  ASSERT_TRUE(a.ok());
+  std::vector<float> data(1024 * 512);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(i);
+  ASSERT_TRUE((*a)->Write(Selection::All((*a)->shape()), data.data()).ok());
+  auto before = (*a)->stats();
+  std::vector<float> rows(128 * 512);
+  Selection sel = Selection::Orthogonal({DimSelection::Hyperslab(0, 8, 128, 1), DimSelection::Range(0, 512)});
+  ASSERT_TRUE((*a)->Read(sel, rows.data()).ok());
+  for (uint64_t r = 0; r < 128; ++r) EXPECT_EQ(rows[r * 512 + 3], static_cast<float>(r * 8 * 512 + 3));
+  auto after = (*a)->stats();
+  EXPECT_EQ(after.bytes_read - before.bytes_read, data.size() * sizeof(float)) << "16 whole chunks";
+}
+
 TEST(Array, ShardedSparseReadFetchesOnlyNeededInnerChunks) {
   auto store = std::make_shared<MemoryStore>("t");
   const char* codecs = R"([{"name":"sharding_indexed","configuration":{"chunk_shape":[32,32],
