@@ -33,4 +33,5 @@ NIMBUS_NODE_MIN_VERSION=20
 NIMBUS_DEBIAN_PACKAGES="build-essential cmake ninja-build pkg-config dpkg-dev libcurl4-openssl-dev
 libssl-dev zlib1g-dev libdeflate-dev libzstd-dev libblosc-dev liblz4-dev libpugixml-dev
 nlohmann-json3-dev libboost1.81-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev
-libbenchmark-dev pybind11-dev libhwy-dev clang-format curl ca-certificates debian-archive-keyring ccache"
+libbenchmark-dev pybind11-dev libhwy-dev clang-format curl ca-certificates debian-archive-keyring ccache
+openssl chromium"
