@@ -9,7 +9,8 @@ help:
 	@echo "make build        bootstrap + configure + build (preset dev)"
 	@echo "make test         all tests: build, start MinIO/Azurite, ctest + pytest (scripts/test)"
 	@echo "make demo         the end-to-end demo (scripts/demo)"
-	@echo "make test-garage  tests against Garage (not yet available)"
+	@echo "make test-garage  h5py, store conformance and HDF5 API tests against a local Garage (scripts/test-garage;"
+	@echo "                  builds Garage with cargo the first time)"
 
 bootstrap:
 	scripts/bootstrap
@@ -25,4 +26,4 @@ demo:
 	else echo "make demo: scripts/demo does not exist yet" >&2; exit 1; fi
 
 test-garage:
-	@echo "make test-garage: not yet available (issue #4)" >&2; exit 1
+	NIMBUS_JOBS=$(JOBS) scripts/test-garage

@@ -24,10 +24,15 @@ NIMBUS_MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 NIMBUS_TOXIPROXY_MODULE=github.com/Shopify/toxiproxy/v2
 NIMBUS_TOXIPROXY_VERSION=v2.12.0
 NIMBUS_AZURITE_VERSION=3.35.0
+# Garage (Rust crate `garage`, cargo install --locked; only for `make test-garage`, never for
+# `make test`: a cold build took 80 min on 2 busy cores). Default features.
+NIMBUS_GARAGE_VERSION=2.5.0
 
 # Minimum host toolchain that bootstrap does not install itself.
 NIMBUS_GO_MIN_VERSION=1.24
 NIMBUS_NODE_MIN_VERSION=20
+# Rust (cargo), only for the optional Garage step (scripts/bootstrap --with-garage).
+NIMBUS_RUST_MIN_VERSION=1.85
 
 # Debian packages (bootstrap installs whatever dpkg-query says is missing).
 NIMBUS_DEBIAN_PACKAGES="build-essential cmake ninja-build pkg-config dpkg-dev libcurl4-openssl-dev

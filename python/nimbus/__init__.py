@@ -4,6 +4,8 @@ Submodules:
     nimbus.zarr         Zarr v3 arrays and groups on S3, Azure Blob, a directory or memory.
     nimbus.h5py_compat  h5py Group iteration / visit / path `in` on nimbus files (HDF5's 1.10 API,
                         which h5py uses, refuses non-native connectors).
+    nimbus.reduce       sum / min / max / count of a dataset selection, on the active storage
+                        server when one is configured (active_storage=...), else here.
 
 Using h5py on nimbus (configure, then enable, before h5py creates its first file):
 
@@ -30,7 +32,7 @@ from typing import Any, Dict, Optional
 __version__ = "0.1.0"
 
 __all__ = ["configure_s3", "configure_azure", "configure_local", "enable", "plugin_path",
-           "connector_string", "__version__"]
+           "connector_string", "reduce", "__version__"]
 
 PLUGIN_FILE = "libnimbus_vol.so"
 
@@ -49,6 +51,14 @@ def _load_native():
             "`make build` (it needs Debian's pybind11-dev) and put <repo>/python on PYTHONPATH"
         ) from e
     return _native
+
+
+def reduce(obj, op, selection=None, axis=None, **kwargs):
+    """op ('sum', 'min', 'max', 'count') of obj[selection] over axis, on the active storage server
+    when one is configured; see nimbus.active.reduce."""
+    from nimbus import active
+
+    return active.reduce(obj, op, selection=selection, axis=axis, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------

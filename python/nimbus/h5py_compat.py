@@ -6,7 +6,8 @@ HDF5's 1.10-era functions (H5Literate1, H5Ovisit1, H5Lget_info1, H5Oget_info1, .
 versions that call the VOL-safe API (H5Literate2, H5Ovisit3, H5Lvisit2, H5Lexists,
 H5Oexists_by_name, H5Lget_info2) through ctypes on the very libhdf5 h5py loaded. Only objects
 whose file is served by the nimbus connector take the new path; everything else (native files,
-other connectors) keeps h5py's own code.
+other connectors) keeps h5py's own code. h5py.is_hdf5, which only asks HDF5 about regular local
+files, answers through H5Fis_accessible when nimbus is the default connector.
 
     import nimbus.h5py_compat
     nimbus.h5py_compat.patch()      # `import nimbus` does this itself when nimbus is selected
@@ -123,6 +124,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     proto("H5VLclose", herr_t, hid_t)
     proto("H5VLget_connector_id_by_name", hid_t, c_char_p)
     proto("H5VLcmp_connector_cls", herr_t, ctypes.POINTER(ctypes.c_int), hid_t, hid_t)
+    proto("H5Fis_accessible", htri_t, c_char_p, hid_t)
 
 
 def connector_name(hid: int) -> str:
@@ -388,12 +390,35 @@ def _make_methods():
             "visititems_links": visititems_links, "get": get}
 
 
+def _make_is_hdf5():
+    """h5py.is_hdf5 for nimbus names: h5py only asks HDF5 about names that are regular local files
+    (os.path.isfile), and a nimbus file is a directory or a key prefix in a bucket. When nimbus is
+    the default connector, H5Fis_accessible (file specific IS_ACCESSIBLE) answers instead."""
+    import h5py
+    from h5py._hl.base import phil
+
+    original = _originals["is_hdf5"]
+
+    def is_hdf5(fname):
+        if default_connector_name() != "nimbus":
+            return original(fname)
+        name = os.fsencode(fname)
+        with phil:
+            return hdf5().H5Fis_accessible(name, 0) > 0  # 0 = H5P_DEFAULT: the default FAPL
+
+    is_hdf5.__doc__ = original.__doc__
+    is_hdf5.__wrapped__ = original
+    return is_hdf5
+
+
 def patch() -> None:
-    """Installs the nimbus-aware Group methods (idempotent). Imports h5py."""
+    """Installs the nimbus-aware Group methods and h5py.is_hdf5 (idempotent). Imports h5py."""
     global _patched
     with _lib_lock:
         if _patched:
             return
+        import h5py
+
         Group = _group_cls()
         for name in ("__iter__", "__reversed__", "__contains__", "visit", "visititems",
                      "visit_links", "visititems_links", "get"):
@@ -403,6 +428,8 @@ def patch() -> None:
             fn.__wrapped__ = _originals[name]
             fn.__qualname__ = "Group." + name
             setattr(Group, name, fn)
+        _originals["is_hdf5"] = h5py.is_hdf5
+        h5py.is_hdf5 = _make_is_hdf5()
         _patched = True
 
 
@@ -412,9 +439,14 @@ def unpatch() -> None:
     with _lib_lock:
         if not _patched:
             return
+        import h5py
+
         Group = _group_cls()
         for name, fn in _originals.items():
-            setattr(Group, name, fn)
+            if name == "is_hdf5":
+                h5py.is_hdf5 = fn
+            else:
+                setattr(Group, name, fn)
         _patched = False
 
 

@@ -45,9 +45,18 @@ def _store(url_or_store: Union[str, Store], settings: dict) -> Store:
     return _native.open_store(str(url_or_store), settings)
 
 
-def open_array(url_or_store: Union[str, Store], path: str = "", **settings: Any) -> Array:
-    """Opens an existing array; FileNotFoundError when there is none at path."""
-    return Array.open(_store(url_or_store, settings), path.strip("/"))
+def open_array(url_or_store: Union[str, Store], path: str = "", *,
+               active_storage: Optional[str] = None, active_storage_min_saving: float = 0.5,
+               **settings: Any) -> Array:
+    """Opens an existing array; FileNotFoundError when there is none at path. active_storage
+    (http://host:port of nimbus-active; default NIMBUS_ACTIVE_STORAGE_URL) makes sparse reads of
+    compressed chunks select on the server and nimbus.reduce() reduce there (S3 stores only)."""
+    import os
+
+    if active_storage is None:
+        active_storage = os.environ.get("NIMBUS_ACTIVE_STORAGE_URL", "")
+    return Array.open(_store(url_or_store, settings), path.strip("/"), active_storage or "",
+                      float(active_storage_min_saving))
 
 
 def _serializer(dtype: np.dtype) -> dict:

@@ -17,6 +17,10 @@ nimbus_venv_dir()          { echo "$NIMBUS_CACHE/venv-py$NIMBUS_PYTHON_VERSION";
 nimbus_minio_dir()         { echo "$NIMBUS_CACHE/minio-$NIMBUS_MINIO_VERSION"; }
 nimbus_toxiproxy_dir()     { echo "$NIMBUS_CACHE/toxiproxy-$NIMBUS_TOXIPROXY_VERSION"; }
 nimbus_azurite_dir()       { echo "$NIMBUS_CACHE/azurite-$NIMBUS_AZURITE_VERSION"; }
+# HDF5's API test suite (test/API) built against the installed HDF5 (bin/h5_api_test).
+nimbus_hdf5_api_tests_dir() { echo "$NIMBUS_CACHE/hdf5-api-tests-$NIMBUS_HDF5_VERSION"; }
+# Garage's own tags are v<version>.
+nimbus_garage_dir()        { echo "$NIMBUS_CACHE/garage-v$NIMBUS_GARAGE_VERSION"; }
 # The HDF5 prefix bootstrap chose (system or cache) is recorded here so scripts/env needs no probing.
 nimbus_hdf5_prefix_file()  { echo "$NIMBUS_CACHE/hdf5.prefix"; }
 

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "active/client.h"
 #include "core/config.h"
 #include "core/status.h"
 #include "store/object_store.h"
@@ -30,6 +31,8 @@
 #include "zarr/data_type.h"
 #include "zarr/metadata.h"
 #include "zarr/selection.h"
+#include "vol/array_options.h"
+#include "vol/location.h"
 
 namespace py = pybind11;
 
@@ -278,6 +281,7 @@ py::object NumpyDtypeOf(const DataType& type) {
       break;
     case TypeClass::kRawBits:
     case TypeClass::kRawBytes:
+    case TypeClass::kStructured:  // the record's bytes (field views are not built here)
       spec = "V" + std::to_string(type.item_size);
       break;
     case TypeClass::kFixedBytes:
@@ -845,14 +849,126 @@ std::shared_ptr<ArrayHandle> CreateArray(const std::shared_ptr<ObjectStore>& sto
   return std::make_shared<ArrayHandle>(Unwrap(std::move(created), /*creating=*/true));
 }
 
+// Active storage for an array of `store`: a client for the server at `url` (empty: none). A store
+// the server cannot read (not S3, temporary credentials) gives none, with one warning: reads and
+// reductions then work as without a server.
+std::shared_ptr<zarr::RemoteSelector> RemoteFor(const std::string& url, const ObjectStore& store) {
+  if (url.empty() || url == "none" || url == "off") return nullptr;
+  auto client = active::ClientForStore(url, store);
+  if (!client.ok()) {
+    if (client.status().kind() == ErrorKind::kInvalidArgument) Raise(client.status());
+    static bool warned = false;
+    if (!warned) {
+      warned = true;
+      py::module_::import("warnings")
+          .attr("warn")("nimbus: active storage " + url + " is not used: " +
+                        client.status().message());
+    }
+    return nullptr;
+  }
+  return std::move(client).value();
+}
+
 std::shared_ptr<ArrayHandle> OpenArray(const std::shared_ptr<ObjectStore>& store,
-                                       const std::string& path) {
+                                       const std::string& path, const std::string& active_storage,
+                                       double min_saving) {
+  zarr::ArrayOptions options;
+  options.remote = RemoteFor(active_storage, *store);
+  options.remote_min_saving = min_saving;
   Result<std::shared_ptr<ZarrArray>> opened = Status(ErrorKind::kPermanent, "not run");
   {
     py::gil_scoped_release release;
-    opened = ZarrArray::Open(store, path);
+    opened = ZarrArray::Open(store, path, options);
   }
   return std::make_shared<ArrayHandle>(Unwrap(std::move(opened)));
+}
+
+// The array behind an HDF5 dataset of a nimbus file, located exactly as the connector locates it
+// (vol/location.h) and opened with the connector's array options (cache, active storage).
+std::shared_ptr<ArrayHandle> OpenHdf5Dataset(const std::string& file_name,
+                                             const std::string& object_name,
+                                             const std::optional<std::string>& connector_info) {
+  std::optional<vol::ConnectorInfo> info;
+  if (connector_info) info = vol::ConnectorInfo::FromString(*connector_info);
+  Result<std::shared_ptr<ZarrArray>> opened = Status(ErrorKind::kPermanent, "not run");
+  {
+    py::gil_scoped_release release;
+    opened = [&]() -> Result<std::shared_ptr<ZarrArray>> {
+      NIMBUS_ASSIGN_OR_RETURN(vol::FileLocation location,
+                              vol::ResolveFileLocation(file_name, info ? &*info : nullptr,
+                                                       ProcessEnv()));
+      NIMBUS_ASSIGN_OR_RETURN(std::shared_ptr<ObjectStore> store,
+                              store::OpenStore(location.store_url, location.settings));
+      NIMBUS_ASSIGN_OR_RETURN(zarr::ArrayOptions options,
+                              vol::FileArrayOptions(location.settings, ProcessEnv(), store));
+      std::string path = object_name;
+      while (!path.empty() && path.front() == '/') path.erase(0, 1);
+      return ZarrArray::Open(store, path, options);
+    }();
+  }
+  return std::make_shared<ArrayHandle>(Unwrap(std::move(opened)));
+}
+
+// nimbus.reduce's engine: `key` is a basic index (ints, slices with positive steps, Ellipsis);
+// `axes` are array dimensions (None: all). Integer-indexed dimensions are reduced too (they are
+// not in numpy's a[key] either). Returns (values, counts, details).
+py::tuple Reduce(const ArrayHandle& h, const std::string& op_name, py::handle key,
+                 py::handle axes, const std::string& active_storage, double min_saving) {
+  zarr::ReduceOp op;
+  if (op_name == "sum") op = zarr::ReduceOp::kSum;
+  else if (op_name == "min") op = zarr::ReduceOp::kMin;
+  else if (op_name == "max") op = zarr::ReduceOp::kMax;
+  else if (op_name == "count") op = zarr::ReduceOp::kCount;
+  else throw py::value_error("reduce op must be 'sum', 'min', 'max' or 'count', not '" + op_name + "'");
+  const ParsedIndex index = ParseBasicIndex(key, h.array().shape());
+  const size_t rank = h.array().shape().size();
+  std::optional<std::vector<size_t>> axis;
+  if (!axes.is_none()) {
+    std::vector<bool> reduce(rank, false);
+    for (auto a : axes) {
+      const auto d = a.cast<size_t>();
+      if (d >= rank) throw py::value_error("axis " + std::to_string(d) + " is out of range");
+      reduce[d] = true;
+    }
+    for (size_t d = 0; d < rank; ++d) reduce[d] = reduce[d] || index.dropped[d];
+    axis.emplace();
+    for (size_t d = 0; d < rank; ++d) {
+      if (reduce[d]) axis->push_back(d);
+    }
+  }
+  // The handle's own array when it already has active storage (or none is wanted), else the same
+  // array opened with a client for `active_storage`.
+  std::shared_ptr<ZarrArray> array;
+  std::shared_ptr<zarr::RemoteSelector> remote;
+  if (!h.array().options().remote && !active_storage.empty()) {
+    remote = RemoteFor(active_storage, *h.array().store());
+  }
+  Result<zarr::ReduceResult> result = Status(ErrorKind::kPermanent, "not run");
+  {
+    py::gil_scoped_release release;
+    result = [&]() -> Result<zarr::ReduceResult> {
+      ZarrArray* target = &h.array();
+      if (remote) {
+        zarr::ArrayOptions options = h.array().options();
+        options.remote = remote;
+        options.remote_min_saving = min_saving;
+        NIMBUS_ASSIGN_OR_RETURN(array, ZarrArray::Open(h.array().store(), h.array().path(), options));
+        target = array.get();
+      }
+      return target->Reduce(op, Selection::Orthogonal(index.dims), axis);
+    }();
+  }
+  zarr::ReduceResult r = Unwrap(std::move(result));
+  py::object dtype = op == zarr::ReduceOp::kCount ? Numpy().attr("dtype")("int64") : h.dtype();
+  py::bytes raw(r.values.data(), r.values.size());
+  py::object values = Numpy().attr("frombuffer")(raw, "dtype"_a = dtype).attr("reshape")(ToTuple(r.shape)).attr("copy")();
+  py::object counts = Numpy().attr("array")(py::cast(r.count), "dtype"_a = "int64").attr("reshape")(ToTuple(r.shape));
+  py::dict details;
+  details["remote_chunks"] = r.remote_chunks;
+  details["local_chunks"] = r.local_chunks;
+  details["fill_chunks"] = r.fill_chunks;
+  details["active_storage"] = (remote || h.array().options().remote) ? py::cast(true) : py::cast(false);
+  return py::make_tuple(values, counts, details);
 }
 
 // --- Stores and groups ---------------------------------------------------------------------------
@@ -915,7 +1031,14 @@ PYBIND11_MODULE(_native, m) {
                   "Creates an array; mode 'w-' fails with FileExistsError when one exists, 'w' "
                   "replaces it. codecs is the Zarr codec list (default: bytes only); with shards, "
                   "chunks become the inner chunks of sharding_indexed.")
-      .def_static("open", &OpenArray, py::arg("store"), py::arg("path") = "")
+      .def_static("open", &OpenArray, py::arg("store"), py::arg("path") = "",
+                  py::arg("active_storage") = "", py::arg("active_storage_min_saving") = 0.5,
+                  "Opens an array; with active_storage (http://host:port of nimbus-active), sparse "
+                  "reads of compressed chunks select on the server and reduce() runs there.")
+      .def_static("open_hdf5_dataset", &OpenHdf5Dataset, py::arg("file_name"),
+                  py::arg("object_name"), py::arg("connector_info") = py::none(),
+                  "The array behind a dataset of a nimbus HDF5 file, located as the connector "
+                  "does (connector_info: what follows 'nimbus' in HDF5_VOL_CONNECTOR).")
       .def_property_readonly("shape",
                              [](const ArrayHandle& h) { return ToTuple(h.array().shape()); })
       .def_property_readonly("ndim", [](const ArrayHandle& h) { return h.array().shape().size(); })
@@ -1044,6 +1167,10 @@ PYBIND11_MODULE(_native, m) {
              out["get_requests"] = s.get_requests;
              out["put_requests"] = s.put_requests;
              out["delete_requests"] = s.delete_requests;
+             out["remote_requests"] = s.remote_requests;
+             out["remote_bytes"] = s.remote_bytes;
+             out["remote_fallbacks"] = s.remote_fallbacks;
+             out["remote_stored_bytes"] = s.remote_stored_bytes;
              return out;
            })
       .def("__len__",
@@ -1065,6 +1192,10 @@ PYBIND11_MODULE(_native, m) {
                " dtype=" + py::str(h.dtype()).cast<std::string>() + ">";
       });
 
+  m.def("reduce", &Reduce, py::arg("array"), py::arg("op"), py::arg("key"), py::arg("axes"),
+        py::arg("active_storage") = "", py::arg("active_storage_min_saving") = 0.5,
+        "sum/min/max/count of array[key] over axes (array dimensions; None = all), per chunk on "
+        "the active storage server when there is one; returns (values, counts, details).");
   m.def(
       "create_group",
       [](const std::shared_ptr<store::ObjectStore>& s, const std::string& path,

@@ -283,7 +283,14 @@ herr_t FileSpecific(void* obj, H5VL_file_specific_args_t* args, hid_t dxpl_id, v
     if (args->op_type == H5VL_FILE_IS_ACCESSIBLE) {
       fapl = args->args.is_accessible.fapl_id;
       bool has_info = false;
-      InfoText(fapl, &has_info);
+      {
+        // H5Pget_vol_info is an API call, and API calls clear the error stack on entry: during the
+        // library's probe after a failed native open that stack holds the application's real error
+        // (h5py's FileNotFoundError), so it is saved and put back.
+        const hid_t saved = H5Eget_current_stack();
+        InfoText(fapl, &has_info);
+        if (saved >= 0) H5Eset_current_stack(saved);
+      }
       // The library's probe (no info, not the configured connector): answer "no" without loading
       // or starting anything.
       if (!has_info && !ConfiguredAsDefault()) {

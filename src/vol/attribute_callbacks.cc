@@ -128,7 +128,12 @@ Status Read(Attribute& a, hid_t mem_type, void* buf, hid_t dxpl) {
     // conversion makes the application's own copies and ours are freed here.
     std::vector<char> ours;
     if (type.variable_string) ours.assign(temp.begin(), temp.begin() + n * sizeof(char*));
-    herr_t converted = H5Tconvert(type.engine_type.get(), mem_type, n, temp.data(), nullptr, dxpl);
+    // Records: members the memory type has and the attribute lacks keep the buffer's values.
+    std::vector<char> background;
+    if (type.has_compound) background.assign(static_cast<const char*>(buf),
+                                             static_cast<const char*>(buf) + n * mem_size);
+    herr_t converted = H5Tconvert(type.engine_type.get(), mem_type, n, temp.data(),
+                                  background.empty() ? nullptr : background.data(), dxpl);
     if (type.variable_string) {
       for (uint64_t i = 0; i < n; ++i) {
         char* p;
@@ -158,7 +163,21 @@ Status Write(Attribute& a, hid_t mem_type, const void* buf, hid_t dxpl) {
   std::memcpy(temp.data(), buf, n * mem_size);
   bool reclaim = false;
   if (!same && n > 0) {
-    if (H5Tconvert(mem_type, type.engine_type.get(), n, temp.data(), nullptr, dxpl) < 0) {
+    // Records: members the memory type lacks keep the attribute's current values.
+    std::vector<char> background;
+    if (type.has_compound) {
+      background.assign(n * type.size, '\0');
+      if (ConversionNeedsOldValues(mem_type, type.engine_type.get())) {
+        NIMBUS_ASSIGN_OR_RETURN(json attributes, ReadNodeAttributes(file, a.path()));
+        auto current = attributes.find(a.name());
+        if (current != attributes.end()) {
+          NIMBUS_RETURN_IF_ERROR(
+              DecodeAttributeValue(*current, type, a.shape(), background.data()));
+        }
+      }
+    }
+    if (H5Tconvert(mem_type, type.engine_type.get(), n, temp.data(),
+                   background.empty() ? nullptr : background.data(), dxpl) < 0) {
       return Status(ErrorKind::kInvalidArgument, "cannot convert the memory type to attribute '" +
                                                      a.name() + "' (" +
                                                      TypeSummary(type.description) + ")");

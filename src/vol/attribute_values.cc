@@ -5,13 +5,15 @@
 #include <limits>
 
 #include "vol/errors.h"
+#include "zarr/data_type.h"
 
 namespace nimbus::vol {
 namespace {
 
 using nlohmann::json;
 
-enum class ValueKind { kSigned, kUnsigned, kFloat, kBool, kFixedString, kVariableString };
+// kRecord: compound, array and opaque values, converted element by element (RecordToJson).
+enum class ValueKind { kSigned, kUnsigned, kFloat, kBool, kFixedString, kVariableString, kRecord };
 
 struct ValueCodec {
   ValueKind kind;
@@ -42,6 +44,10 @@ Result<ValueCodec> CodecFor(const StoredType& type) {
     // Engine enum bytes are the native-order base integer: convert through the base.
     codec.number_type = Hid(H5Tget_super(type.engine_type.get()));
     codec.kind = d.at("base").value("signed", true) ? ValueKind::kSigned : ValueKind::kUnsigned;
+    return codec;
+  }
+  if (cls == "compound" || cls == "array" || cls == "opaque") {
+    codec.kind = ValueKind::kRecord;
     return codec;
   }
   if (cls == "integer" || cls == "float") {
@@ -130,6 +136,175 @@ bool ShapeOf(const json& value, std::vector<hsize_t>* dims) {
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Records (compound, array, opaque): one element at a time, walking the description and the engine
+// type side by side (the engine type gives member offsets and sizes). Plain JSON forms: a compound
+// is an object keyed by member name, an array nested lists, opaque bytes a base64 string, and the
+// parts inside are what they would be alone (numbers, booleans, text).
+
+Result<json> PartToJson(const json& d, hid_t part, const char* p);
+
+Result<json> NumberPartToJson(const json& d, hid_t part, const char* p) {
+  std::string cls = d.value("class", "");
+  Hid base(cls == "enum" ? H5Tget_super(part) : H5Tcopy(part));
+  if (!base.valid()) return Hdf5CallFailed("reading an attribute value");
+  const json& number = cls == "enum" ? d.at("base") : d;
+  const ValueKind kind = number.value("class", "") == "float" ? ValueKind::kFloat
+                         : number.value("signed", true)       ? ValueKind::kSigned
+                                                              : ValueKind::kUnsigned;
+  unsigned char buf[16] = {};
+  std::memcpy(buf, p, H5Tget_size(base.get()));
+  if (H5Tconvert(base.get(), WideType(kind), 1, buf, nullptr, H5P_DEFAULT) < 0) {
+    return Hdf5CallFailed("widening an attribute value");
+  }
+  if (kind == ValueKind::kSigned) {
+    int64_t v;
+    std::memcpy(&v, buf, 8);
+    return json(v);
+  }
+  if (kind == ValueKind::kUnsigned) {
+    uint64_t v;
+    std::memcpy(&v, buf, 8);
+    return json(v);
+  }
+  double v;
+  std::memcpy(&v, buf, 8);
+  return FloatToJson(v);
+}
+
+Result<json> PartToJson(const json& d, hid_t part, const char* p) {
+  std::string cls = d.value("class", "");
+  if (cls == "enum" && IsBoolEnum(d)) return json(p[0] != 0);
+  if (cls == "integer" || cls == "float" || cls == "enum") return NumberPartToJson(d, part, p);
+  if (cls == "string") {
+    std::string text = TrimmedFixedString(p, H5Tget_size(part), H5Tget_strpad(part));
+    if (!IsValidUtf8(text)) {
+      return UnimplementedError("attribute strings must be valid UTF-8 to be stored as JSON");
+    }
+    return json(std::move(text));
+  }
+  if (cls == "opaque") return json(zarr::Base64Encode(std::string_view(p, H5Tget_size(part))));
+  if (cls == "array") {
+    Hid base(H5Tget_super(part));
+    if (!base.valid()) return Hdf5CallFailed("reading an attribute value");
+    const size_t step = H5Tget_size(base.get());
+    std::vector<hsize_t> dims;
+    for (const json& k : d.at("dims")) dims.push_back(k.get<hsize_t>());
+    std::vector<json> flat;
+    const size_t count = H5Tget_size(part) / (step == 0 ? 1 : step);
+    for (size_t i = 0; i < count; ++i) {
+      NIMBUS_ASSIGN_OR_RETURN(json v, PartToJson(d.at("base"), base.get(), p + i * step));
+      flat.push_back(std::move(v));
+    }
+    size_t pos = 0;
+    return Nest(flat, dims, 0, &pos);
+  }
+  if (cls == "compound") {
+    json out = json::object();
+    const json& members = d.at("members");
+    for (size_t i = 0; i < members.size(); ++i) {
+      Hid member(H5Tget_member_type(part, static_cast<unsigned>(i)));
+      if (!member.valid()) return Hdf5CallFailed("reading an attribute value");
+      const size_t offset = H5Tget_member_offset(part, static_cast<unsigned>(i));
+      NIMBUS_ASSIGN_OR_RETURN(json v, PartToJson(members[i].at("type"), member.get(), p + offset));
+      out[members[i].at("name").get<std::string>()] = std::move(v);
+    }
+    return out;
+  }
+  return UnimplementedError("attributes of type " + TypeSummary(d) + " are not supported");
+}
+
+Status PartFromJson(const json& d, hid_t part, const json& v, char* p);
+
+Status NumberPartFromJson(const json& d, hid_t part, const json& v, char* p) {
+  std::string cls = d.value("class", "");
+  Hid base(cls == "enum" ? H5Tget_super(part) : H5Tcopy(part));
+  if (!base.valid()) return Hdf5CallFailed("writing an attribute value");
+  const json& number = cls == "enum" ? d.at("base") : d;
+  unsigned char buf[16] = {};
+  ValueKind kind;
+  if (number.value("class", "") == "float") {
+    kind = ValueKind::kFloat;
+    NIMBUS_ASSIGN_OR_RETURN(double x, FloatFromJson(v));
+    std::memcpy(buf, &x, 8);
+  } else if (!v.is_number_integer()) {
+    return InvalidArgumentError("attribute element " + v.dump() + " is not an integer");
+  } else if (number.value("signed", true)) {
+    kind = ValueKind::kSigned;
+    int64_t x = v.get<int64_t>();
+    std::memcpy(buf, &x, 8);
+  } else {
+    kind = ValueKind::kUnsigned;
+    uint64_t x = v.get<uint64_t>();
+    std::memcpy(buf, &x, 8);
+  }
+  if (H5Tconvert(WideType(kind), base.get(), 1, buf, nullptr, H5P_DEFAULT) < 0) {
+    return Hdf5CallFailed("narrowing an attribute value");
+  }
+  std::memcpy(p, buf, H5Tget_size(base.get()));
+  return Status::Ok();
+}
+
+Status PartFromJson(const json& d, hid_t part, const json& v, char* p) {
+  std::string cls = d.value("class", "");
+  if (cls == "enum" && IsBoolEnum(d)) {
+    if (!v.is_boolean() && !v.is_number_integer()) {
+      return InvalidArgumentError("attribute element " + v.dump() + " is not a boolean");
+    }
+    p[0] = v.is_boolean() ? static_cast<char>(v.get<bool>()) : static_cast<char>(v.get<int64_t>() != 0);
+    return Status::Ok();
+  }
+  if (cls == "integer" || cls == "float" || cls == "enum") return NumberPartFromJson(d, part, v, p);
+  const size_t size = H5Tget_size(part);
+  if (cls == "string") {
+    if (!v.is_string()) return InvalidArgumentError("attribute element " + v.dump() + " is not a string");
+    const std::string& text = v.get_ref<const std::string&>();
+    std::memset(p, H5Tget_strpad(part) == H5T_STR_SPACEPAD ? ' ' : '\0', size);
+    std::memcpy(p, text.data(), std::min(text.size(), size));
+    return Status::Ok();
+  }
+  if (cls == "opaque") {
+    std::string bytes;
+    if (!v.is_string() || !zarr::Base64Decode(v.get_ref<const std::string&>(), &bytes) ||
+        bytes.size() != size) {
+      return InvalidArgumentError("attribute element " + v.dump() + " is not " +
+                                  std::to_string(size) + " bytes in base64");
+    }
+    std::memcpy(p, bytes.data(), size);
+    return Status::Ok();
+  }
+  if (cls == "array") {
+    Hid base(H5Tget_super(part));
+    if (!base.valid()) return Hdf5CallFailed("writing an attribute value");
+    const size_t step = H5Tget_size(base.get());
+    std::vector<hsize_t> dims;
+    for (const json& k : d.at("dims")) dims.push_back(k.get<hsize_t>());
+    std::vector<const json*> flat;
+    NIMBUS_RETURN_IF_ERROR(Flatten(v, dims, 0, &flat));
+    for (size_t i = 0; i < flat.size(); ++i) {
+      NIMBUS_RETURN_IF_ERROR(PartFromJson(d.at("base"), base.get(), *flat[i], p + i * step));
+    }
+    return Status::Ok();
+  }
+  if (cls == "compound") {
+    if (!v.is_object()) return InvalidArgumentError("attribute element " + v.dump() + " is not an object");
+    const json& members = d.at("members");
+    for (size_t i = 0; i < members.size(); ++i) {
+      const std::string& name = members[i].at("name").get_ref<const std::string&>();
+      auto value = v.find(name);
+      if (value == v.end()) {
+        return InvalidArgumentError("attribute element " + v.dump() + " lacks member '" + name + "'");
+      }
+      Hid member(H5Tget_member_type(part, static_cast<unsigned>(i)));
+      if (!member.valid()) return Hdf5CallFailed("writing an attribute value");
+      NIMBUS_RETURN_IF_ERROR(PartFromJson(members[i].at("type"), member.get(), *value,
+                                          p + H5Tget_member_offset(part, static_cast<unsigned>(i))));
+    }
+    return Status::Ok();
+  }
+  return UnimplementedError("attributes of type " + TypeSummary(d) + " are not supported");
+}
+
 }  // namespace
 
 uint64_t NumElements(const AttributeShape& shape) {
@@ -183,6 +358,13 @@ Result<json> EncodeAttributeValue(const StoredType& type, const AttributeShape& 
   flat.reserve(n);
   const char* bytes = static_cast<const char*>(values);
   switch (codec.kind) {
+    case ValueKind::kRecord:
+      for (uint64_t i = 0; i < n; ++i) {
+        auto v = PartToJson(type.description, type.engine_type.get(), bytes + i * type.size);
+        if (!v.ok()) return v.status().WithContext("element " + std::to_string(i));
+        flat.push_back(std::move(v).value());
+      }
+      break;
     case ValueKind::kBool:
       for (uint64_t i = 0; i < n; ++i) flat.push_back(bytes[i] != 0);
       break;
@@ -248,6 +430,14 @@ Status DecodeAttributeValue(const json& value, const StoredType& type, const Att
   NIMBUS_RETURN_IF_ERROR(Flatten(value, *shape, 0, &flat));
   char* bytes = static_cast<char*>(values);
   switch (codec.kind) {
+    case ValueKind::kRecord:
+      std::memset(bytes, 0, n * type.size);
+      for (uint64_t i = 0; i < n; ++i) {
+        Status s = PartFromJson(type.description, type.engine_type.get(), *flat[i],
+                                bytes + i * type.size);
+        if (!s.ok()) return s.WithContext("element " + std::to_string(i));
+      }
+      return Status::Ok();
     case ValueKind::kBool:
       for (uint64_t i = 0; i < n; ++i) {
         const json& v = *flat[i];

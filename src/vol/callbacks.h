@@ -17,9 +17,11 @@ namespace nimbus::vol {
 
 inline Object& AsObject(void* obj) { return *static_cast<Object*>(obj); }
 
-// The node path designated by a callback's location (BY_SELF, BY_NAME, BY_IDX, BY_TOKEN).
+// The node path designated by a callback's location (BY_SELF, BY_NAME, BY_IDX, BY_TOKEN), soft
+// links followed (docs/format.md "Links").
 Result<std::string> LocatedPath(Object& obj, const H5VL_loc_params_t* loc);
-// Sorted child names of a group, reversed for H5_ITER_DEC; creation order is not tracked.
+// Names of a group's links (hard and soft) in index order (names, or creation order for groups
+// that track it), reversed for H5_ITER_DEC.
 Result<std::vector<std::string>> ChildNames(File& file, const std::string& path,
                                             H5_index_t index, H5_iter_order_t order);
 // Copies `name` into an HDF5 name buffer (NUL-terminated, truncated to size) and reports its length.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <atomic>
+#include <iterator>
 #include <numeric>
 
 #include "store/store_factory.h"
@@ -50,58 +51,147 @@ struct FilterPlan {
   json recorded = json::array();  // the "_nimbus" filters entry
 };
 
-// HDF5 filter pipeline -> Zarr codecs (docs/format.md "Filters").
-Result<FilterPlan> PlanFilters(hid_t dcpl, size_t item_size) {
-  FilterPlan plan;
+// Registered HDF5 filter ids of the plugins nimbus maps (hdf5plugin / HDF Group registry).
+constexpr H5Z_filter_t kBloscFilter = 32001;
+constexpr H5Z_filter_t kLz4Filter = 32004;
+constexpr H5Z_filter_t kZstdFilter = 32015;
+
+// One filter of the dataset creation property list, as the application set it.
+struct RequestedFilter {
+  H5Z_filter_t id = 0;
+  unsigned flags = 0;
+  std::vector<unsigned> cd_values;
+  std::string name;
+  unsigned value(size_t i, unsigned fallback) const {
+    return i < cd_values.size() ? cd_values[i] : fallback;
+  }
+};
+
+Result<std::vector<RequestedFilter>> RequestedFilters(hid_t dcpl) {
   int n = H5Pget_nfilters(dcpl);
   if (n < 0) return Hdf5CallFailed("reading the dataset's filters");
-  bool shuffle = false;
-  std::optional<int> deflate, zstd;
+  std::vector<RequestedFilter> out;
   for (int i = 0; i < n; ++i) {
-    unsigned flags = 0, filter_config = 0;
-    size_t cd_nelmts = 8;
-    unsigned cd_values[8] = {};
-    char name[64] = {};
-    H5Z_filter_t id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &flags, &cd_nelmts, cd_values,
-                                     sizeof name, name, &filter_config);
-    if (id < 0) return Hdf5CallFailed("reading the dataset's filters");
-    if (id == H5Z_FILTER_SHUFFLE) {
-      if (deflate || zstd) {
-        return UnimplementedError("shuffle after compression has no Zarr equivalent");
+    RequestedFilter f;
+    unsigned filter_config = 0;
+    size_t cd_nelmts = 32;
+    f.cd_values.resize(cd_nelmts);
+    char name[256] = {};
+    f.id = H5Pget_filter2(dcpl, static_cast<unsigned>(i), &f.flags, &cd_nelmts, f.cd_values.data(),
+                          sizeof name, name, &filter_config);
+    if (f.id < 0) return Hdf5CallFailed("reading the dataset's filters");
+    f.cd_values.resize(std::min<size_t>(cd_nelmts, 32));
+    f.name = name;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+// hdf5-blosc's cd_values: [4] level, [5] shuffle (0 none, 1 byte, 2 bit), [6] compressor code.
+Result<json> BloscCodecFor(const RequestedFilter& f, size_t item_size, bool hdf5_shuffle_before) {
+  static const char* const kCompressors[] = {"blosclz", "lz4", "lz4hc", "snappy", "zlib", "zstd"};
+  const unsigned code = f.value(6, 0);
+  if (code >= std::size(kCompressors)) {
+    return UnimplementedError("blosc compressor code " + std::to_string(code) +
+                              " is unknown (0-5: blosclz, lz4, lz4hc, snappy, zlib, zstd)");
+  }
+  unsigned shuffle = f.value(5, 1);
+  if (shuffle > 2) return InvalidArgumentError("blosc shuffle mode " + std::to_string(shuffle) + " is unknown");
+  if (hdf5_shuffle_before) shuffle = 1;  // HDF5's shuffle becomes blosc's own (see PlanFilters)
+  return json{{"name", "blosc"},
+              {"configuration",
+               {{"cname", kCompressors[code]},
+                {"clevel", std::min(f.value(4, 5), 9u)},
+                {"shuffle", shuffle == 0 ? "noshuffle" : shuffle == 1 ? "shuffle" : "bitshuffle"},
+                {"typesize", item_size},
+                {"blocksize", 0}}}};
+}
+
+// HDF5 filter pipeline -> Zarr codecs (docs/format.md "Filters"), filter by filter in pipeline
+// order. Zarr core codecs where one does the same job (deflate -> gzip, fletcher32 -> crc32c),
+// numcodecs' codecs (which zarr-python reads) where none does (lz4, a shuffle nothing absorbs).
+// A byte shuffle directly before deflate, zstd or blosc becomes blosc's own shuffle: blosc with
+// zlib/zstd is byte shuffle + that compressor, readable by every Zarr implementation.
+Result<FilterPlan> PlanFilters(hid_t dcpl, size_t item_size, bool variable_length) {
+  FilterPlan plan;
+  NIMBUS_ASSIGN_OR_RETURN(std::vector<RequestedFilter> filters, RequestedFilters(dcpl));
+  for (size_t i = 0; i < filters.size(); ++i) {
+    const RequestedFilter& f = filters[i];
+    json recorded = {{"id", f.id}, {"flags", f.flags}, {"cd_values", f.cd_values}};
+    const RequestedFilter* next = i + 1 < filters.size() ? &filters[i + 1] : nullptr;
+    switch (f.id) {
+      case H5Z_FILTER_SHUFFLE: {
+        recorded["name"] = "shuffle";
+        plan.recorded.push_back(recorded);
+        // Variable-length values have no element size to shuffle by: their bytes stay as they
+        // are (the filter is still recorded and reported).
+        if (variable_length || item_size <= 1) continue;
+        if (next != nullptr && (next->id == H5Z_FILTER_DEFLATE || next->id == kZstdFilter)) {
+          const bool deflate = next->id == H5Z_FILTER_DEFLATE;
+          const int level = static_cast<int>(next->value(0, deflate ? 6 : 3));
+          plan.codecs.push_back({{"name", "blosc"},
+                                 {"configuration",
+                                  {{"cname", deflate ? "zlib" : "zstd"},
+                                   {"clevel", std::clamp(level, 0, 9)},
+                                   {"shuffle", "shuffle"},
+                                   {"typesize", item_size},
+                                   {"blocksize", 0}}}});
+          ++i;
+          json merged = {{"id", next->id},
+                         {"flags", next->flags},
+                         {"cd_values", next->cd_values},
+                         {"name", deflate ? "deflate" : "zstd"},
+                         {"level", level}};
+          plan.recorded.push_back(merged);
+          continue;
+        }
+        if (next != nullptr && next->id == kBloscFilter && next->value(5, 1) == 0) {
+          continue;  // blosc below shuffles (BloscCodecFor with hdf5_shuffle_before)
+        }
+        plan.codecs.push_back(
+            {{"name", "numcodecs.shuffle"}, {"configuration", {{"elementsize", item_size}}}});
+        continue;
       }
-      shuffle = true;
-      plan.recorded.push_back({{"id", id}, {"name", "shuffle"}});
-    } else if (id == H5Z_FILTER_DEFLATE) {
-      deflate = cd_nelmts > 0 ? static_cast<int>(cd_values[0]) : 6;
-      plan.recorded.push_back({{"id", id}, {"name", "deflate"}, {"level", *deflate}});
-    } else if (id == 32015) {  // zstd, registered HDF5 filter
-      zstd = cd_nelmts > 0 ? static_cast<int>(cd_values[0]) : 3;
-      plan.recorded.push_back({{"id", id}, {"name", "zstd"}, {"level", *zstd}});
-    } else {
-      return UnimplementedError("HDF5 filter '" + std::string(name) + "' (id " +
-                                std::to_string(id) + ") has no Zarr codec in nimbus yet; "
-                                "supported: deflate (gzip), shuffle followed by deflate or zstd, "
-                                "zstd (32015)");
+      case H5Z_FILTER_DEFLATE: {
+        const unsigned level = f.value(0, 6);
+        if (level > 9) return InvalidArgumentError("deflate level " + std::to_string(level) + " is not 0-9");
+        recorded["name"] = "deflate";
+        recorded["level"] = level;
+        plan.codecs.push_back({{"name", "gzip"}, {"configuration", {{"level", level}}}});
+        break;
+      }
+      case kZstdFilter: {
+        const int level = static_cast<int>(f.value(0, 3));
+        recorded["name"] = "zstd";
+        recorded["level"] = level;
+        plan.codecs.push_back(
+            {{"name", "zstd"}, {"configuration", {{"level", level}, {"checksum", false}}}});
+        break;
+      }
+      case kBloscFilter: {
+        recorded["name"] = "blosc";
+        const bool shuffled_before = i > 0 && filters[i - 1].id == H5Z_FILTER_SHUFFLE &&
+                                     f.value(5, 1) == 0 && !variable_length && item_size > 1;
+        NIMBUS_ASSIGN_OR_RETURN(json codec, BloscCodecFor(f, item_size, shuffled_before));
+        plan.codecs.push_back(std::move(codec));
+        break;
+      }
+      case kLz4Filter:
+        recorded["name"] = "lz4";
+        plan.codecs.push_back({{"name", "numcodecs.lz4"}, {"configuration", {{"acceleration", 1}}}});
+        break;
+      case H5Z_FILTER_FLETCHER32:
+        // Zarr's core checksum: every reader verifies it, as HDF5 verifies fletcher32.
+        recorded["name"] = "fletcher32";
+        plan.codecs.push_back({{"name", "crc32c"}});
+        break;
+      default:
+        return UnimplementedError(
+            "HDF5 filter '" + f.name + "' (id " + std::to_string(f.id) +
+            ") has no Zarr codec in nimbus; supported: deflate (gzip), shuffle, fletcher32, "
+            "zstd (32015), blosc (32001), lz4 (32004)");
     }
-  }
-  if (deflate && zstd) return UnimplementedError("deflate and zstd together are not supported");
-  if (shuffle && !deflate && !zstd) {
-    return UnimplementedError("shuffle without deflate or zstd has no Zarr codec in nimbus yet");
-  }
-  if (shuffle) {
-    // Byte shuffle + compressor is exactly what the blosc codec does with that compressor.
-    plan.codecs.push_back({{"name", "blosc"},
-                           {"configuration",
-                            {{"cname", deflate ? "zlib" : "zstd"},
-                             {"clevel", std::clamp(deflate ? *deflate : *zstd, 0, 9)},
-                             {"shuffle", "shuffle"},
-                             {"typesize", item_size},
-                             {"blocksize", 0}}}});
-  } else if (deflate) {
-    plan.codecs.push_back({{"name", "gzip"}, {"configuration", {{"level", *deflate}}}});
-  } else if (zstd) {
-    plan.codecs.push_back(
-        {{"name", "zstd"}, {"configuration", {{"level", *zstd}, {"checksum", false}}}});
+    plan.recorded.push_back(recorded);
   }
   return plan;
 }
@@ -172,7 +262,7 @@ Result<Dataset*> CreateDataset(Object& base, const H5VL_loc_params_t* loc, const
     return UnimplementedError(what + ": virtual datasets are not supported");
   }
 
-  auto filters = PlanFilters(plist, type->size);
+  auto filters = PlanFilters(plist, type->size, type->variable_string);
   if (!filters.ok()) return filters.status().WithContext(what);
   facts.filters = filters->recorded;
 
@@ -226,8 +316,10 @@ Result<Dataset*> CreateDataset(Object& base, const H5VL_loc_params_t* loc, const
     NIMBUS_ASSIGN_OR_RETURN(
         target, store::OpenStore("memory://nimbus-anonymous-" + std::to_string(++counter)));
   }
+  // An anonymous dataset's staging store is not the file's: none of its options apply.
   auto array = zarr::ZarrArray::Create(target, path, std::move(md),
-                                       zarr::ZarrArray::CreateMode::kExclusive);
+                                       zarr::ZarrArray::CreateMode::kExclusive,
+                                       anonymous ? zarr::ArrayOptions{} : file.array_options());
   if (!array.ok()) {
     if (array.status().kind() == ErrorKind::kPreconditionFailed) {
       return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + path + "'");
@@ -424,8 +516,11 @@ Status MoveSelected(hid_t space, size_t element_size, char* dense, char* buffer,
 // Variable-length strings: the engine holds std::string values, HDF5 memory holds char*.
 // Converts n elements in `buf` from the dataset's stored type to `mem_type` in place (the buffer
 // holds room for the larger of the two).
-Status ConvertToMemory(const StoredType& type, hid_t mem_type, uint64_t n, void* buf, hid_t dxpl) {
-  if (H5Tconvert(type.engine_type.get(), mem_type, n, buf, nullptr, dxpl) < 0) {
+// `background`: for types holding compounds, the destination's values that members the source
+// lacks are kept from (HDF5 requires the buffer for every compound conversion).
+Status ConvertToMemory(const StoredType& type, hid_t mem_type, uint64_t n, void* buf, hid_t dxpl,
+                       void* background = nullptr) {
+  if (H5Tconvert(type.engine_type.get(), mem_type, n, buf, background, dxpl) < 0) {
     return Status(ErrorKind::kInvalidArgument, "cannot convert " + TypeSummary(type.description) +
                                                    " to the requested memory type");
   }
@@ -527,6 +622,22 @@ Status ReadOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hi
   const size_t dst_size = H5Tget_size(mem_type);
   if (dst_size == 0) return Hdf5CallFailed("reading the memory type");
   char* out = static_cast<char*>(buf);
+  if (!same && type.has_compound) {
+    // Members the memory type has and the dataset lacks keep the application's values, as in
+    // HDF5: they are the conversion's background.
+    std::vector<char> background(n * dst_size);
+    if (plan.contiguous) {
+      std::memcpy(background.data(), out + plan.offset * dst_size, n * dst_size);
+    } else {
+      NIMBUS_RETURN_IF_ERROR(MoveSelected(plan.space, dst_size, background.data(), out,
+                                          /*to_buffer=*/false));
+    }
+    std::vector<char> temp(n * std::max(src_size, dst_size));
+    NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, temp.data()));
+    NIMBUS_RETURN_IF_ERROR(
+        ConvertToMemory(type, mem_type, n, temp.data(), dxpl, background.data()));
+    return DeliverToMemory(plan, dst_size, n, temp.data(), out);
+  }
   if (plan.contiguous && (same || dst_size >= src_size)) {
     // In place: read, then (if needed) widen in the application's buffer.
     char* target = out + plan.offset * dst_size;
@@ -565,7 +676,17 @@ Status WriteOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, h
     NIMBUS_RETURN_IF_ERROR(MoveSelected(plan.space, src_size, temp.data(), const_cast<char*>(in),
                                         /*to_buffer=*/false));
   }
-  if (!same && H5Tconvert(mem_type, type.engine_type.get(), n, temp.data(), nullptr, dxpl) < 0) {
+  std::vector<char> background;
+  if (!same && type.has_compound) {
+    // Writing some members of a record (h5py: dset["field"] = ...) keeps the others: start from
+    // the stored values.
+    background.assign(n * dst_size, '\0');
+    if (ConversionNeedsOldValues(mem_type, type.engine_type.get())) {
+      NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, background.data()));
+    }
+  }
+  if (!same && H5Tconvert(mem_type, type.engine_type.get(), n, temp.data(),
+                          background.empty() ? nullptr : background.data(), dxpl) < 0) {
     return Status(ErrorKind::kInvalidArgument, "cannot convert the memory type to " +
                                                    TypeSummary(type.description));
   }
@@ -589,14 +710,20 @@ Result<hid_t> MakeDcpl(Dataset& d) {
   }
   if (ok < 0) return Hdf5CallFailed("describing the dataset layout");
   for (const json& f : facts.filters) {
-    int id = f.value("id", 0);
-    if (id == H5Z_FILTER_DEFLATE) {
+    const auto id = static_cast<H5Z_filter_t>(f.value("id", 0));
+    if (f.contains("cd_values")) {
+      // Exactly what the application set (flags and client data), so H5Pget_filter (h5py's
+      // compression, compression_opts, shuffle, fletcher32) reports it back unchanged.
+      std::vector<unsigned> cd_values = f["cd_values"].get<std::vector<unsigned>>();
+      ok = H5Pset_filter(dcpl.get(), id, f.value("flags", 0u), cd_values.size(),
+                         cd_values.empty() ? nullptr : cd_values.data());
+    } else if (id == H5Z_FILTER_DEFLATE) {  // format 1 records before cd_values were kept
       ok = H5Pset_deflate(dcpl.get(), static_cast<unsigned>(f.value("level", 6)));
     } else if (id == H5Z_FILTER_SHUFFLE) {
       ok = H5Pset_shuffle(dcpl.get());
     } else {
       unsigned level = static_cast<unsigned>(f.value("level", 0));
-      ok = H5Pset_filter(dcpl.get(), static_cast<H5Z_filter_t>(id), H5Z_FLAG_OPTIONAL, 1, &level);
+      ok = H5Pset_filter(dcpl.get(), id, H5Z_FLAG_OPTIONAL, 1, &level);
     }
     if (ok < 0) return Hdf5CallFailed("describing the dataset's filters");
   }
@@ -612,6 +739,23 @@ Result<hid_t> MakeDcpl(Dataset& d) {
   }
   H5Pset_obj_track_times(dcpl.get(), false);  // nimbus records no object times
   return dcpl.release();
+}
+
+// H5Dget_storage_size: the bytes of the chunk objects the dataset has in the store (encoded, so
+// after compression), i.e. every object under the array's prefix but its zarr.json. Chunks never
+// written, or entirely fill, have no object and count nothing, as unallocated chunks in HDF5.
+Result<hsize_t> StoredChunkBytes(Dataset& d) {
+  store::ObjectStore& store = d.anonymous() ? *d.staging() : d.file().store();
+  const std::string prefix = d.path().empty() ? "" : d.path() + "/";
+  auto listed = store.ListSync(store::ListOptions{prefix, "", 1000});
+  if (!listed.ok()) {
+    return listed.status().WithContext("listing the chunks of dataset '/" + d.path() + "'");
+  }
+  hsize_t total = 0;
+  for (const store::ObjectInfo& o : listed->objects) {
+    if (o.key != prefix + "zarr.json") total += o.size;
+  }
+  return total;
 }
 
 Result<hid_t> MakeSpace(Dataset& d) {
@@ -728,8 +872,10 @@ herr_t DatasetGet(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
         // Chunks exist only where data was written; reads elsewhere give the fill value.
         *args->args.get_space_status.status = H5D_SPACE_STATUS_ALLOCATED;
         return Status::Ok();
-      case H5VL_DATASET_GET_STORAGE_SIZE:
-        return UnimplementedError("H5Dget_storage_size is not supported by nimbus yet");
+      case H5VL_DATASET_GET_STORAGE_SIZE: {
+        NIMBUS_ASSIGN_OR_RETURN(*args->args.get_storage_size.storage_size, StoredChunkBytes(d));
+        return Status::Ok();
+      }
       case H5VL_DATASET_GET_TYPE: {
         hid_t t = H5Tcopy(d.type().file_type.get());
         if (t < 0) return Hdf5CallFailed("copying the dataset's datatype");

@@ -1,11 +1,13 @@
-// Group, link and object callbacks: the hierarchy. Groups are Zarr groups; every object has exactly
-// one hard link (its place in the Zarr hierarchy), so link and object operations are operations on
-// node paths.
+// Group, link and object callbacks: the hierarchy. Groups are Zarr groups and every object has
+// exactly one hard link, its place in the Zarr hierarchy; soft links and the link creation order of
+// a group live in the group's "_nimbus" entry (docs/format.md "Links"). Link and object operations
+// are therefore operations on node paths, after following soft links where HDF5 would.
 #include <hdf5.h>  // before H5VLnative.h, which is not self-contained
 #include <H5VLnative.h>
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "vol/callbacks.h"
 #include "vol/errors.h"
@@ -28,14 +30,98 @@ Result<NodeKind> ExistingNode(File& file, const std::string& path) {
   return kind;
 }
 
-H5L_info2_t LinkInfo(const std::string& path) {
+// The link at `path` (its parent resolved), which must exist.
+Result<LinkTarget> ExistingLink(File& file, const std::string& path) {
+  NIMBUS_ASSIGN_OR_RETURN(LinkTarget link, LookupLink(file, path));
+  if (link.kind == LinkTarget::Kind::kMissing) {
+    return Status(ErrorKind::kNotFound, "link '/" + path + "' doesn't exist in file '" +
+                                            file.name() + "'");
+  }
+  return link;
+}
+
+bool CreatesIntermediateGroups(hid_t lcpl) {
+  unsigned intermediate = 0;
+  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &intermediate);
+  return intermediate != 0;
+}
+
+bool IsAtOrBelow(const std::string& path, const std::string& ancestor) {
+  return ancestor.empty() || path == ancestor || path.starts_with(ancestor + "/");
+}
+
+// One link of a group, as iteration and by-index access present it.
+struct ChildLink {
+  std::string name;
+  bool soft = false;
+  std::string target;              // soft links: the value
+  std::optional<int64_t> corder;   // when the group tracks creation order
+};
+
+H5L_info2_t LinkInfoOf(const std::string& path, const ChildLink& link) {
   H5L_info2_t info;
   std::memset(&info, 0, sizeof info);
-  info.type = H5L_TYPE_HARD;
-  info.corder_valid = false;
   info.cset = H5T_CSET_UTF8;
-  info.u.token = TokenOf(path);
+  info.corder_valid = link.corder.has_value();
+  info.corder = link.corder.value_or(0);
+  if (link.soft) {
+    info.type = H5L_TYPE_SOFT;
+    info.u.val_size = link.target.size() + 1;  // with the terminating NUL, as HDF5 counts it
+  } else {
+    info.type = H5L_TYPE_HARD;
+    info.u.token = TokenOf(path);
+  }
   return info;
+}
+
+// What to do when creation order is asked of a group that does not track it: HDF5 fails for
+// iteration and by-index access, and falls back to names for visits.
+enum class UntrackedOrder { kFail, kUseNames };
+
+// The links of a group in index order. The group's own zarr.json is read only when it can matter:
+// when the file may hold soft links, or for creation order.
+Result<std::vector<ChildLink>> ListLinks(File& file, const std::string& group, H5_index_t index,
+                                         H5_iter_order_t order, UntrackedOrder untracked,
+                                         GroupLinks* links_out = nullptr) {
+  NIMBUS_ASSIGN_OR_RETURN(auto names, zarr::ListChildren(file.store(), group));
+  GroupLinks links;
+  if (file.may_have_soft_links() || index == H5_INDEX_CRT_ORDER || links_out != nullptr) {
+    NIMBUS_ASSIGN_OR_RETURN(links, ReadGroupLinks(file, group));
+  }
+  if (index == H5_INDEX_CRT_ORDER && !links.order_tracked) {
+    if (untracked == UntrackedOrder::kFail) {
+      return Status(ErrorKind::kNotFound,
+                    "creation order is not tracked for links in group '/" + group +
+                        "' (create it with H5Pset_link_creation_order, h5py track_order=True)");
+    }
+    index = H5_INDEX_NAME;
+  }
+  std::vector<ChildLink> out;
+  for (const std::string& name : names) out.push_back({name, false, "", std::nullopt});
+  for (const auto& [name, target] : links.soft) {
+    if (!std::binary_search(names.begin(), names.end(), name)) {
+      out.push_back({name, true, target, std::nullopt});
+    }
+  }
+  if (links.order_tracked) {
+    for (ChildLink& link : out) {
+      if (auto it = links.order.find(link.name); it != links.order.end()) link.corder = it->second;
+    }
+  }
+  if (index == H5_INDEX_CRT_ORDER) {
+    // Links without a number (made by another Zarr tool) come last, by name.
+    std::sort(out.begin(), out.end(), [](const ChildLink& a, const ChildLink& b) {
+      if (a.corder.has_value() != b.corder.has_value()) return a.corder.has_value();
+      if (a.corder != b.corder) return *a.corder < *b.corder;
+      return a.name < b.name;
+    });
+  } else {
+    std::sort(out.begin(), out.end(),
+              [](const ChildLink& a, const ChildLink& b) { return a.name < b.name; });
+  }
+  if (order == H5_ITER_DEC) std::reverse(out.begin(), out.end());
+  if (links_out != nullptr) *links_out = std::move(links);
+  return out;
 }
 
 Result<H5O_info2_t> ObjectInfo(File& file, const std::string& path, NodeKind kind,
@@ -67,32 +153,138 @@ herr_t IterateEntries(const std::vector<Entry>& entries, hsize_t start, hsize_t*
 
 struct VisitEntry {
   std::string relative;  // name relative to the iteration's start
-  std::string path;      // node path in the file
-  NodeKind kind;
+  std::string path;      // node path in the file (soft links: the link's location)
+  NodeKind kind;         // kMissing for soft links
+  ChildLink link;
 };
 
-// Depth-first, in name order at each level (H5Lvisit/H5Ovisit order for name indexes).
+// Depth first, in index order at each level (H5Lvisit/H5Ovisit order). Soft links are listed (for
+// link visits) but never descended into, as in HDF5.
 Status CollectSubtree(File& file, const std::string& start, const std::string& prefix,
-                      H5_iter_order_t order, std::vector<VisitEntry>* out) {
-  NIMBUS_ASSIGN_OR_RETURN(auto names, ChildNames(file, start, H5_INDEX_NAME, order));
-  for (const std::string& name : names) {
-    std::string path = JoinPath(start, name);
+                      H5_index_t index, H5_iter_order_t order, bool with_soft_links,
+                      std::vector<VisitEntry>* out) {
+  NIMBUS_ASSIGN_OR_RETURN(auto links,
+                          ListLinks(file, start, index, order, UntrackedOrder::kUseNames));
+  for (ChildLink& link : links) {
+    std::string path = JoinPath(start, link.name);
+    std::string relative = prefix.empty() ? link.name : prefix + "/" + link.name;
+    if (link.soft) {
+      if (with_soft_links) out->push_back({relative, path, NodeKind::kMissing, std::move(link)});
+      continue;
+    }
     NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, LookupNode(file, path));
     if (kind == NodeKind::kMissing) continue;  // deleted meanwhile
-    std::string relative = prefix.empty() ? name : prefix + "/" + name;
-    out->push_back({relative, path, kind});
+    out->push_back({relative, path, kind, std::move(link)});
     if (kind == NodeKind::kGroup) {
-      NIMBUS_RETURN_IF_ERROR(CollectSubtree(file, path, relative, order, out));
+      NIMBUS_RETURN_IF_ERROR(
+          CollectSubtree(file, path, relative, index, order, with_soft_links, out));
     }
   }
   return Status::Ok();
 }
 
-Status CheckIndex(H5_index_t index) {
-  if (index == H5_INDEX_CRT_ORDER) {
-    return UnimplementedError("nimbus does not track creation order; iterate by name");
+// HDF5 passes access property lists through unchecked; native fails when it reads them, so must we.
+Status CheckAccessList(hid_t plist, const char* what) {
+  if (plist == H5P_DEFAULT || (plist > 0 && H5Iget_type(plist) == H5I_GENPROP_LST)) {
+    return Status::Ok();
   }
-  return Status::Ok();
+  return InvalidArgumentError(std::string("invalid ") + what + " property list");
+}
+
+// The node path or link path a location designates. Objects are reached through soft links
+// (follow_last); link operations act on the last link itself.
+Result<std::string> Located(Object& obj, const H5VL_loc_params_t* loc, bool follow_last) {
+  if (obj.kind() == Object::Kind::kDataset && static_cast<Dataset&>(obj).anonymous()) {
+    return InvalidArgumentError("an anonymous dataset has no place in the file until it is linked");
+  }
+  File& file = obj.file();
+  switch (loc->type) {
+    case H5VL_OBJECT_BY_SELF:
+      return obj.path();
+    case H5VL_OBJECT_BY_NAME:
+      NIMBUS_RETURN_IF_ERROR(CheckAccessList(loc->loc_data.loc_by_name.lapl_id, "link access"));
+      return follow_last ? ResolveObjectPath(file, obj.path(), loc->loc_data.loc_by_name.name)
+                         : ResolveLinkPath(file, obj.path(), loc->loc_data.loc_by_name.name);
+    case H5VL_OBJECT_BY_IDX: {
+      const auto& by_idx = loc->loc_data.loc_by_idx;
+      NIMBUS_RETURN_IF_ERROR(CheckAccessList(by_idx.lapl_id, "link access"));
+      NIMBUS_ASSIGN_OR_RETURN(std::string group, ResolveObjectPath(file, obj.path(), by_idx.name));
+      NIMBUS_ASSIGN_OR_RETURN(auto links, ListLinks(file, group, by_idx.idx_type, by_idx.order,
+                                                    UntrackedOrder::kFail));
+      if (by_idx.n >= links.size()) {
+        return InvalidArgumentError("index " + std::to_string(by_idx.n) + " is out of range: '/" +
+                                    group + "' holds " + std::to_string(links.size()) + " links");
+      }
+      std::string path = JoinPath(group, links[by_idx.n].name);
+      return follow_last ? ResolveLinks(file, path, true) : Result<std::string>(path);
+    }
+    case H5VL_OBJECT_BY_TOKEN:
+      return PathOfToken(*loc->loc_data.loc_by_token.token);
+  }
+  return InvalidArgumentError("unknown location type");
+}
+
+Result<std::string> LocatedLinkPath(Object& obj, const H5VL_loc_params_t* loc) {
+  return Located(obj, loc, /*follow_last=*/false);
+}
+
+// The path an application named an object by (soft links not followed), for H5Iget_name; the node
+// path when the location is not a name.
+std::string NamedPath(Object& base, const H5VL_loc_params_t* loc) {
+  if (loc->type == H5VL_OBJECT_BY_NAME) {
+    auto named = ResolvePath(base.hdf5_name().substr(1), loc->loc_data.loc_by_name.name);
+    if (named.ok()) return *named;
+  }
+  return "";
+}
+
+// Adds the soft link `path` -> `target` (the name must be free; the parent is created when
+// `intermediate`).
+Status CreateSoftLink(File& file, const std::string& path, const std::string& target,
+                      bool intermediate) {
+  NIMBUS_RETURN_IF_ERROR(file.CheckWritable("create the soft link '/" + path + "'"));
+  if (path.empty()) return InvalidArgumentError("a soft link cannot replace the root group");
+  if (target.empty()) return InvalidArgumentError("soft link '/" + path + "' has an empty target");
+  NIMBUS_ASSIGN_OR_RETURN(LinkTarget existing, LookupLink(file, path));
+  if (existing.kind != LinkTarget::Kind::kMissing) {
+    return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + path + "'");
+  }
+  NIMBUS_RETURN_IF_ERROR(EnsureParent(file, path, intermediate));
+  // The marker first: a crash in between leaves a marker without links, which only costs lookups.
+  NIMBUS_RETURN_IF_ERROR(MarkSoftLinks(file));
+  const std::string name = LastComponent(path);
+  return UpdateNodeAttributes(file, ParentPath(path), [&](json& attributes) -> Status {
+    json& links = attributes[kReservedAttribute]["links"];
+    if (links.is_object() && links.contains(name)) {
+      return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + path + "'");
+    }
+    links[name] = {{"class", "soft"}, {"target", target}};
+    return Status::Ok();
+  });
+}
+
+// Removes the soft link `path` from its parent's link table.
+Status RemoveSoftLink(File& file, const std::string& path) {
+  const std::string name = LastComponent(path);
+  return UpdateNodeAttributes(file, ParentPath(path), [&](json& attributes) -> Status {
+    json& reserved = attributes[kReservedAttribute];
+    if (!reserved.contains("links") || !reserved["links"].contains(name)) {
+      return Status(ErrorKind::kNotFound, "link '/" + path + "' doesn't exist");
+    }
+    reserved["links"].erase(name);
+    if (reserved["links"].empty()) reserved.erase("links");
+    if (reserved.contains("link_creation_order") &&
+        reserved["link_creation_order"].contains("order")) {
+      reserved["link_creation_order"]["order"].erase(name);
+    }
+    return Status::Ok();
+  });
+}
+
+// Deletes a node and everything below it (objects.h DeleteNodeTree).
+Status DeleteSubtree(File& file, const std::string& path) {
+  file.ForgetArrays(path);
+  return DeleteNodeTree(file.store(), path);
 }
 
 }  // namespace
@@ -102,36 +294,14 @@ Status CheckIndex(H5_index_t index) {
 
 Result<std::vector<std::string>> ChildNames(File& file, const std::string& path, H5_index_t index,
                                             H5_iter_order_t order) {
-  NIMBUS_RETURN_IF_ERROR(CheckIndex(index));
-  NIMBUS_ASSIGN_OR_RETURN(auto names, zarr::ListChildren(file.store(), path));
-  if (order == H5_ITER_DEC) std::reverse(names.begin(), names.end());
+  NIMBUS_ASSIGN_OR_RETURN(auto links, ListLinks(file, path, index, order, UntrackedOrder::kFail));
+  std::vector<std::string> names;
+  for (ChildLink& link : links) names.push_back(std::move(link.name));
   return names;
 }
 
 Result<std::string> LocatedPath(Object& obj, const H5VL_loc_params_t* loc) {
-  if (obj.kind() == Object::Kind::kDataset && static_cast<Dataset&>(obj).anonymous()) {
-    return InvalidArgumentError("an anonymous dataset has no place in the file until it is linked");
-  }
-  switch (loc->type) {
-    case H5VL_OBJECT_BY_SELF:
-      return obj.path();
-    case H5VL_OBJECT_BY_NAME:
-      return ResolvePath(obj.path(), loc->loc_data.loc_by_name.name);
-    case H5VL_OBJECT_BY_IDX: {
-      const auto& by_idx = loc->loc_data.loc_by_idx;
-      NIMBUS_ASSIGN_OR_RETURN(std::string group, ResolvePath(obj.path(), by_idx.name));
-      NIMBUS_ASSIGN_OR_RETURN(auto names,
-                              ChildNames(obj.file(), group, by_idx.idx_type, by_idx.order));
-      if (by_idx.n >= names.size()) {
-        return InvalidArgumentError("index " + std::to_string(by_idx.n) + " is out of range: '/" +
-                                    group + "' holds " + std::to_string(names.size()) + " links");
-      }
-      return JoinPath(group, names[by_idx.n]);
-    }
-    case H5VL_OBJECT_BY_TOKEN:
-      return PathOfToken(*loc->loc_data.loc_by_token.token);
-  }
-  return InvalidArgumentError("unknown location type");
+  return Located(obj, loc, /*follow_last=*/true);
 }
 
 void CopyName(const std::string& name, char* buf, size_t buf_size, size_t* length) {
@@ -156,35 +326,50 @@ Result<hid_t> RegisterNodeId(File& file, const std::string& path) {
 // ---------------------------------------------------------------------------------------------
 // Group
 
-void* GroupCreate(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl_id, hid_t,
-                  hid_t, hid_t, void**) {
+void* GroupCreate(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl_id,
+                  hid_t gcpl_id, hid_t gapl_id, hid_t, void**) {
   return GuardPointer<Object>(__func__, {H5E_SYM, H5E_CANTCREATE}, [&]() -> Result<Object*> {
     Object& base = AsObject(obj);
     File& file = base.file();
+    NIMBUS_RETURN_IF_ERROR(CheckAccessList(gapl_id, "group access"));
+    if (name == nullptr) {
+      return UnimplementedError("anonymous groups (H5Gcreate_anon) are not supported by nimbus; "
+                                "create the group under its name");
+    }
     NIMBUS_RETURN_IF_ERROR(file.CheckWritable("create group '" + std::string(name) + "'"));
     NIMBUS_ASSIGN_OR_RETURN(std::string where, LocatedPath(base, loc));
-    NIMBUS_ASSIGN_OR_RETURN(std::string path, ResolvePath(where, name));
-    unsigned intermediate = 0;
-    if (lcpl_id >= 0 && lcpl_id != H5P_DEFAULT) {
-      H5Pget_create_intermediate_group(lcpl_id, &intermediate);
+    NIMBUS_ASSIGN_OR_RETURN(std::string path, ResolveLinkPath(file, where, name));
+    json reserved = json::object();
+    unsigned crt_order = 0;
+    if (gcpl_id >= 0 && gcpl_id != H5P_DEFAULT &&
+        H5Pget_link_creation_order(gcpl_id, &crt_order) >= 0) {
+      if (json order = LinkOrderJson(crt_order); !order.is_null()) {
+        reserved["link_creation_order"] = order;
+      }
     }
-    NIMBUS_RETURN_IF_ERROR(CreateGroupNode(file, path, intermediate != 0)
+    NIMBUS_RETURN_IF_ERROR(CreateGroupNode(file, path, CreatesIntermediateGroups(lcpl_id), reserved)
                                .WithContext("creating group in file '" + file.name() + "'"));
     return static_cast<Object*>(new Group(file.shared_file(), path));
   });
 }
 
-void* GroupOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
+void* GroupOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t gapl_id, hid_t,
+                void**) {
   return GuardPointer<Object>(__func__, {H5E_SYM, H5E_CANTOPENOBJ}, [&]() -> Result<Object*> {
     Object& base = AsObject(obj);
+    NIMBUS_RETURN_IF_ERROR(CheckAccessList(gapl_id, "group access"));
     File& file = base.file();
     NIMBUS_ASSIGN_OR_RETURN(std::string where, LocatedPath(base, loc));
-    NIMBUS_ASSIGN_OR_RETURN(std::string path, ResolvePath(where, name));
+    NIMBUS_ASSIGN_OR_RETURN(std::string path, ResolveObjectPath(file, where, name));
     NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, ExistingNode(file, path));
     if (kind != NodeKind::kGroup) {
       return InvalidArgumentError("'/" + path + "' is a dataset, not a group");
     }
-    return static_cast<Object*>(new Group(file.shared_file(), path));
+    auto* group = new Group(file.shared_file(), path);
+    if (auto named = ResolvePath(base.hdf5_name().substr(1), name); named.ok()) {
+      group->set_opened_as(*named);
+    }
+    return static_cast<Object*>(group);
   });
 }
 
@@ -193,9 +378,15 @@ herr_t GroupGet(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
     Object& base = AsObject(obj);
     switch (args->op_type) {
       case H5VL_GROUP_GET_GCPL: {
-        hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
-        if (gcpl < 0) return Hdf5CallFailed("creating a group creation property list");
-        args->args.get_gcpl.gcpl_id = gcpl;
+        // Reports whether the group tracks link creation order (h5py iterates in that order then).
+        NIMBUS_ASSIGN_OR_RETURN(GroupLinks links, ReadGroupLinks(base.file(), base.path()));
+        Hid gcpl(H5Pcreate(H5P_GROUP_CREATE));
+        if (!gcpl.valid()) return Hdf5CallFailed("creating a group creation property list");
+        if (unsigned flags = LinkOrderFlags(links);
+            flags != 0 && H5Pset_link_creation_order(gcpl.get(), flags) < 0) {
+          return Hdf5CallFailed("setting the link creation order of a property list");
+        }
+        args->args.get_gcpl.gcpl_id = gcpl.release();
         return Status::Ok();
       }
       case H5VL_GROUP_GET_INFO: {
@@ -203,10 +394,13 @@ herr_t GroupGet(void* obj, H5VL_group_get_args_t* args, hid_t, void**) {
         NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, &a.loc_params));
         NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, ExistingNode(base.file(), path));
         if (kind != NodeKind::kGroup) return InvalidArgumentError("'/" + path + "' is not a group");
-        NIMBUS_ASSIGN_OR_RETURN(auto names, zarr::ListChildren(base.file().store(), path));
+        GroupLinks links;
+        NIMBUS_ASSIGN_OR_RETURN(auto listed, ListLinks(base.file(), path, H5_INDEX_NAME,
+                                                       H5_ITER_INC, UntrackedOrder::kUseNames,
+                                                       &links));
         a.ginfo->storage_type = H5G_STORAGE_TYPE_COMPACT;
-        a.ginfo->nlinks = names.size();
-        a.ginfo->max_corder = 0;
+        a.ginfo->nlinks = listed.size();
+        a.ginfo->max_corder = links.next_order;
         a.ginfo->mounted = false;
         return Status::Ok();
       }
@@ -276,17 +470,15 @@ Status LinkAnonymousDataset(Dataset& dataset, Object& base, const H5VL_loc_param
   if (&dataset.file() != &file) {
     return InvalidArgumentError("an object can only be linked into its own file");
   }
-  NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
+  NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedLinkPath(base, loc));
   NIMBUS_RETURN_IF_ERROR(file.CheckWritable("link '/" + path + "'"));
   if (path.empty()) return InvalidArgumentError("a dataset cannot replace the root group");
   NIMBUS_RETURN_IF_ERROR(CheckNodeName(LastComponent(path)));
-  NIMBUS_ASSIGN_OR_RETURN(NodeKind existing, LookupNode(file, path));
-  if (existing != NodeKind::kMissing) {
+  NIMBUS_ASSIGN_OR_RETURN(LinkTarget existing, LookupLink(file, path));
+  if (existing.kind != LinkTarget::Kind::kMissing) {
     return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + path + "'");
   }
-  unsigned intermediate = 0;
-  if (lcpl >= 0 && lcpl != H5P_DEFAULT) H5Pget_create_intermediate_group(lcpl, &intermediate);
-  NIMBUS_RETURN_IF_ERROR(EnsureParent(file, path, intermediate != 0));
+  NIMBUS_RETURN_IF_ERROR(EnsureParent(file, path, CreatesIntermediateGroups(lcpl)));
   store::ObjectStore& staging = *dataset.staging();
   NIMBUS_ASSIGN_OR_RETURN(store::ListResult listed, staging.ListSync(store::ListOptions{}));
   // Chunks first and zarr.json last, so a reader never finds the array before its data.
@@ -316,32 +508,110 @@ Status LinkAnonymousDataset(Dataset& dataset, Object& base, const H5VL_loc_param
 herr_t LinkCreate(H5VL_link_create_args_t* args, void* obj, const H5VL_loc_params_t* loc,
                   hid_t lcpl_id, hid_t, hid_t, void**) {
   return GuardStatus(__func__, {H5E_LINK, H5E_CANTCREATE}, [&]() -> Status {
-    if (args->op_type == H5VL_LINK_CREATE_HARD && args->args.hard.curr_obj != nullptr &&
-        args->args.hard.curr_loc_params.type == H5VL_OBJECT_BY_SELF) {
-      Object& target = AsObject(args->args.hard.curr_obj);
-      if (target.kind() == Object::Kind::kDataset && static_cast<Dataset&>(target).anonymous()) {
-        return LinkAnonymousDataset(static_cast<Dataset&>(target), AsObject(obj), loc, lcpl_id);
-      }
+    // H5Lcreate_hard with H5L_SAME_LOC passes no object for that side: it is the other one.
+    void* hard_target =
+        args->op_type == H5VL_LINK_CREATE_HARD ? args->args.hard.curr_obj : nullptr;
+    if (obj == nullptr && hard_target == nullptr) {
+      return InvalidArgumentError("link creation without a location");
     }
-    const char* kind = args->op_type == H5VL_LINK_CREATE_HARD   ? "additional hard links"
-                       : args->op_type == H5VL_LINK_CREATE_SOFT ? "soft links"
-                                                                : "external and user-defined links";
-    return UnimplementedError(std::string(kind) + " are not supported by nimbus yet (every object "
-                                                  "has the one link it was created with)");
+    Object& base = AsObject(obj != nullptr ? obj : hard_target);
+    switch (args->op_type) {
+      case H5VL_LINK_CREATE_HARD: {
+        auto& hard = args->args.hard;
+        Object& target = hard.curr_obj != nullptr ? AsObject(hard.curr_obj) : base;
+        if (target.kind() == Object::Kind::kDataset && static_cast<Dataset&>(target).anonymous() &&
+            hard.curr_loc_params.type == H5VL_OBJECT_BY_SELF) {
+          return LinkAnonymousDataset(static_cast<Dataset&>(target), base, loc, lcpl_id);
+        }
+        NIMBUS_ASSIGN_OR_RETURN(std::string object, LocatedPath(target, &hard.curr_loc_params));
+        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedLinkPath(base, loc));
+        return UnimplementedError(
+            "cannot create the hard link '/" + path + "' to '/" + object +
+            "': every nimbus object has exactly one hard link (its place in the Zarr hierarchy); "
+            "use a soft link (H5Lcreate_soft, h5py.SoftLink) or copy the object (H5Ocopy)");
+      }
+      case H5VL_LINK_CREATE_SOFT: {
+        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedLinkPath(base, loc));
+        const char* target = args->args.soft.target;
+        return CreateSoftLink(base.file(), path, target == nullptr ? "" : target,
+                              CreatesIntermediateGroups(lcpl_id));
+      }
+      case H5VL_LINK_CREATE_UD:
+        break;
+    }
+    return UnimplementedError(
+        args->args.ud.type == H5L_TYPE_EXTERNAL
+            ? "external links are not supported by nimbus (they would open another file from "
+              "inside an operation); use a soft link within the file, or open the other file"
+            : "user-defined links are not supported by nimbus");
   });
 }
 
-herr_t LinkCopy(void*, const H5VL_loc_params_t*, void*, const H5VL_loc_params_t*, hid_t, hid_t,
-                hid_t, void**) {
+herr_t LinkCopy(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj,
+                const H5VL_loc_params_t* loc2, hid_t lcpl_id, hid_t, hid_t, void**) {
   return GuardStatus(__func__, {H5E_LINK, H5E_CANTCOPY}, [&]() -> Status {
-    return UnimplementedError("H5Lcopy is not supported by nimbus yet");
+    if (src_obj == nullptr && dst_obj == nullptr) return InvalidArgumentError("no location");
+    Object& src = AsObject(src_obj != nullptr ? src_obj : dst_obj);
+    Object& dst = AsObject(dst_obj != nullptr ? dst_obj : src_obj);
+    File& file = src.file();
+    if (dst.file().url() != file.url()) {
+      return InvalidArgumentError("H5Lcopy cannot copy a link into another file");
+    }
+    NIMBUS_ASSIGN_OR_RETURN(std::string from, LocatedLinkPath(src, loc1));
+    NIMBUS_ASSIGN_OR_RETURN(std::string to, LocatedLinkPath(dst, loc2));
+    NIMBUS_ASSIGN_OR_RETURN(LinkTarget link, ExistingLink(file, from));
+    if (link.kind == LinkTarget::Kind::kHard) {
+      return UnimplementedError("H5Lcopy of the hard link '/" + from + "' would give the object a "
+                                "second hard link, which nimbus does not support; copy the object "
+                                "itself with H5Ocopy (h5py Group.copy)");
+    }
+    return CreateSoftLink(dst.file(), to, link.soft_target, CreatesIntermediateGroups(lcpl_id));
   });
 }
 
-herr_t LinkMove(void*, const H5VL_loc_params_t*, void*, const H5VL_loc_params_t*, hid_t, hid_t,
-                hid_t, void**) {
+herr_t LinkMove(void* src_obj, const H5VL_loc_params_t* loc1, void* dst_obj,
+                const H5VL_loc_params_t* loc2, hid_t lcpl_id, hid_t, hid_t, void**) {
   return GuardStatus(__func__, {H5E_LINK, H5E_CANTMOVE}, [&]() -> Status {
-    return UnimplementedError("H5Lmove (move/rename) is not supported by nimbus yet");
+    if (src_obj == nullptr && dst_obj == nullptr) return InvalidArgumentError("no location");
+    Object& src = AsObject(src_obj != nullptr ? src_obj : dst_obj);
+    Object& dst = AsObject(dst_obj != nullptr ? dst_obj : src_obj);
+    File& file = src.file();
+    if (dst.file().url() != file.url()) {
+      return InvalidArgumentError("H5Lmove cannot move a link into another file (" +
+                                  dst.file().url() + "); copy the object with H5Ocopy instead");
+    }
+    NIMBUS_ASSIGN_OR_RETURN(std::string from, LocatedLinkPath(src, loc1));
+    NIMBUS_ASSIGN_OR_RETURN(std::string to, LocatedLinkPath(dst, loc2));
+    const std::string what = "moving '/" + from + "' to '/" + to + "' in file '" + file.name() + "'";
+    NIMBUS_RETURN_IF_ERROR(file.CheckWritable("move '/" + from + "'"));
+    if (from.empty()) return InvalidArgumentError("the root group cannot be moved");
+    if (to.empty()) return InvalidArgumentError("nothing can be moved over the root group");
+    if (from == to) return Status::Ok();
+    NIMBUS_ASSIGN_OR_RETURN(LinkTarget link, ExistingLink(file, from));
+    NIMBUS_ASSIGN_OR_RETURN(LinkTarget occupied, LookupLink(file, to));
+    if (occupied.kind != LinkTarget::Kind::kMissing) {
+      return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + to + "'");
+    }
+    const bool intermediate = CreatesIntermediateGroups(lcpl_id);
+    if (link.kind == LinkTarget::Kind::kSoft) {
+      // The link moves with its value unchanged (a relative target now resolves from the new
+      // place, as in HDF5). Added before it is removed: a crash in between leaves two links.
+      NIMBUS_RETURN_IF_ERROR(CreateSoftLink(file, to, link.soft_target, intermediate)
+                                 .WithContext(what));
+      return RemoveSoftLink(file, from).WithContext(what);
+    }
+    if (IsAtOrBelow(to, from)) {
+      return InvalidArgumentError("cannot move '/" + from + "' into itself ('/" + to + "')");
+    }
+    NIMBUS_RETURN_IF_ERROR(CheckNodeName(LastComponent(to)));
+    NIMBUS_RETURN_IF_ERROR(EnsureParent(file, to, intermediate).WithContext(what));
+    // Object stores cannot rename: copy everything (the new zarr.json last), then delete the old
+    // keys (the old zarr.json last). docs/consistency.md says what a crash in between leaves.
+    NIMBUS_RETURN_IF_ERROR(CopyNode(file, from, file, to, 0));
+    NIMBUS_RETURN_IF_ERROR(DeleteSubtree(file, from)
+                               .WithContext(what + " (the copy at '/" + to + "' is complete; the "
+                                            "old keys could not all be deleted)"));
+    return RebindMovedHandles(file, from, to);
   });
 }
 
@@ -349,11 +619,23 @@ herr_t LinkGet(void* obj, const H5VL_loc_params_t* loc, H5VL_link_get_args_t* ar
                void**) {
   return GuardStatus(__func__, {H5E_LINK, H5E_CANTGET}, [&]() -> Status {
     Object& base = AsObject(obj);
-    NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
+    File& file = base.file();
+    NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedLinkPath(base, loc));
     switch (args->op_type) {
       case H5VL_LINK_GET_INFO: {
-        NIMBUS_RETURN_IF_ERROR(ExistingNode(base.file(), path).status());
-        *args->args.get_info.linfo = LinkInfo(path);
+        if (path.empty()) {
+          // The root group has no link; HDF5 describes "/" as a hard link to it.
+          *args->args.get_info.linfo = LinkInfoOf(path, ChildLink{});
+          return Status::Ok();
+        }
+        NIMBUS_ASSIGN_OR_RETURN(LinkTarget link, ExistingLink(file, path));
+        ChildLink entry{LastComponent(path), link.kind == LinkTarget::Kind::kSoft,
+                        link.soft_target, std::nullopt};
+        NIMBUS_ASSIGN_OR_RETURN(GroupLinks parent, ReadGroupLinks(file, ParentPath(path)));
+        if (auto it = parent.order.find(entry.name); parent.order_tracked && it != parent.order.end()) {
+          entry.corder = it->second;
+        }
+        *args->args.get_info.linfo = LinkInfoOf(path, entry);
         return Status::Ok();
       }
       case H5VL_LINK_GET_NAME: {
@@ -361,8 +643,19 @@ herr_t LinkGet(void* obj, const H5VL_loc_params_t* loc, H5VL_link_get_args_t* ar
         CopyName(LastComponent(path), a.name, a.name_size, a.name_len);
         return Status::Ok();
       }
-      case H5VL_LINK_GET_VAL:
-        return InvalidArgumentError("'/" + path + "' is a hard link, which has no link value");
+      case H5VL_LINK_GET_VAL: {
+        NIMBUS_ASSIGN_OR_RETURN(LinkTarget link, ExistingLink(file, path));
+        if (link.kind != LinkTarget::Kind::kSoft) {
+          return InvalidArgumentError("'/" + path + "' is a hard link, which has no link value");
+        }
+        auto& a = args->args.get_val;
+        if (a.buf != nullptr && a.buf_size > 0) {
+          size_t n = std::min(link.soft_target.size() + 1, a.buf_size);
+          std::memcpy(a.buf, link.soft_target.c_str(), n);
+          static_cast<char*>(a.buf)[n - 1] = '\0';
+        }
+        return Status::Ok();
+      }
     }
     return UnimplementedError("link get operation not supported by nimbus");
   });
@@ -375,19 +668,21 @@ herr_t LinkSpecific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific_
     // The operator's own return value must come back unchanged, so only listing is guarded.
     auto& it = args->args.iterate;
     std::vector<VisitEntry> entries;
-    std::string start;
     hid_t group_id = H5I_INVALID_HID;
     herr_t listed = GuardStatus(__func__, {H5E_LINK, H5E_BADITER}, [&]() -> Status {
-      NIMBUS_RETURN_IF_ERROR(CheckIndex(it.idx_type));
-      NIMBUS_ASSIGN_OR_RETURN(start, LocatedPath(base, loc));
+      NIMBUS_ASSIGN_OR_RETURN(std::string start, LocatedPath(base, loc));
       NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, ExistingNode(base.file(), start));
       if (kind != NodeKind::kGroup) return InvalidArgumentError("'/" + start + "' is not a group");
       if (it.recursive) {
-        NIMBUS_RETURN_IF_ERROR(CollectSubtree(base.file(), start, "", it.order, &entries));
+        NIMBUS_RETURN_IF_ERROR(CollectSubtree(base.file(), start, "", it.idx_type, it.order,
+                                              /*with_soft_links=*/true, &entries));
       } else {
-        NIMBUS_ASSIGN_OR_RETURN(auto names,
-                                ChildNames(base.file(), start, it.idx_type, it.order));
-        for (auto& n : names) entries.push_back({n, JoinPath(start, n), NodeKind::kGroup});
+        NIMBUS_ASSIGN_OR_RETURN(auto links, ListLinks(base.file(), start, it.idx_type, it.order,
+                                                      UntrackedOrder::kFail));
+        for (ChildLink& link : links) {
+          std::string path = JoinPath(start, link.name);
+          entries.push_back({link.name, path, NodeKind::kGroup, std::move(link)});
+        }
       }
       NIMBUS_ASSIGN_OR_RETURN(group_id, RegisterNodeId(base.file(), start));
       return Status::Ok();
@@ -396,7 +691,7 @@ herr_t LinkSpecific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific_
     hsize_t first = (!it.recursive && it.idx_p != nullptr) ? *it.idx_p : 0;
     herr_t ret = IterateEntries(entries, first, it.recursive ? nullptr : it.idx_p,
                                 [&](const VisitEntry& e) {
-                                  H5L_info2_t info = LinkInfo(e.path);
+                                  H5L_info2_t info = LinkInfoOf(e.path, e.link);
                                   return it.op(group_id, e.relative.c_str(), &info, it.op_data);
                                 });
     H5Idec_ref(group_id);
@@ -406,19 +701,23 @@ herr_t LinkSpecific(void* obj, const H5VL_loc_params_t* loc, H5VL_link_specific_
     File& file = base.file();
     switch (args->op_type) {
       case H5VL_LINK_EXISTS: {
-        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
-        NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, LookupNode(file, path));
-        *args->args.exists.exists = kind != NodeKind::kMissing;
+        // HDF5 (1.10+): a missing intermediate component is "no", not an error; intermediate soft
+        // links are followed; a dangling last soft link exists.
+        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedLinkPath(base, loc));
+        NIMBUS_ASSIGN_OR_RETURN(LinkTarget link, LookupLink(file, path));
+        *args->args.exists.exists = path.empty() || link.kind != LinkTarget::Kind::kMissing;
         return Status::Ok();
       }
       case H5VL_LINK_DELETE: {
-        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
+        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedLinkPath(base, loc));
         NIMBUS_RETURN_IF_ERROR(file.CheckWritable("delete '/" + path + "'"));
         if (path.empty()) return InvalidArgumentError("the root group cannot be deleted");
-        NIMBUS_RETURN_IF_ERROR(ExistingNode(file, path).status());
+        NIMBUS_ASSIGN_OR_RETURN(LinkTarget link, ExistingLink(file, path));
+        if (link.kind == LinkTarget::Kind::kSoft) {
+          return RemoveSoftLink(file, path).WithContext("deleting the soft link '/" + path + "'");
+        }
         // The object had only this link: it and everything below it go.
-        file.ForgetArrays(path);
-        return zarr::DeleteNode(file.store(), path)
+        return DeleteSubtree(file, path)
             .WithContext("deleting '/" + path + "' from " + file.Describe(path));
       }
       case H5VL_LINK_ITER:
@@ -445,14 +744,41 @@ void* ObjectOpen(void* obj, const H5VL_loc_params_t* loc, H5I_type_t* opened_typ
     NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
     NIMBUS_ASSIGN_OR_RETURN(Object * opened, OpenNode(base.file(), path));
     *opened_type = opened->id_type();
+    opened->set_opened_as(NamedPath(base, loc));
     return opened;
   });
 }
 
-herr_t ObjectCopy(void*, const H5VL_loc_params_t*, const char*, void*, const H5VL_loc_params_t*,
-                  const char*, hid_t, hid_t, hid_t, void**) {
+herr_t ObjectCopy(void* src_obj, const H5VL_loc_params_t* loc1, const char* src_name,
+                  void* dst_obj, const H5VL_loc_params_t* loc2, const char* dst_name,
+                  hid_t ocpypl_id, hid_t lcpl_id, hid_t, void**) {
   return GuardStatus(__func__, {H5E_OHDR, H5E_CANTCOPY}, [&]() -> Status {
-    return UnimplementedError("H5Ocopy is not supported by nimbus yet");
+    Object& src = AsObject(src_obj);
+    Object& dst = AsObject(dst_obj);
+    File& from_file = src.file();
+    File& to_file = dst.file();
+    NIMBUS_ASSIGN_OR_RETURN(std::string src_base, LocatedPath(src, loc1));
+    NIMBUS_ASSIGN_OR_RETURN(std::string from, ResolveObjectPath(from_file, src_base, src_name));
+    NIMBUS_ASSIGN_OR_RETURN(std::string dst_base, LocatedPath(dst, loc2));
+    NIMBUS_ASSIGN_OR_RETURN(std::string to, ResolveLinkPath(to_file, dst_base, dst_name));
+    NIMBUS_RETURN_IF_ERROR(to_file.CheckWritable("copy '/" + from + "' to '/" + to + "'"));
+    NIMBUS_RETURN_IF_ERROR(ExistingNode(from_file, from).status());
+    NIMBUS_ASSIGN_OR_RETURN(LinkTarget occupied, LookupLink(to_file, to));
+    if (to.empty() || occupied.kind != LinkTarget::Kind::kMissing) {
+      return Status(ErrorKind::kPreconditionFailed, "name already exists: '/" + to + "'");
+    }
+    if (from_file.url() == to_file.url() && IsAtOrBelow(to, from)) {
+      return InvalidArgumentError("cannot copy '/" + from + "' into itself ('/" + to + "')");
+    }
+    NIMBUS_RETURN_IF_ERROR(CheckNodeName(LastComponent(to)));
+    unsigned flags = 0;
+    if (ocpypl_id >= 0 && ocpypl_id != H5P_DEFAULT && H5Pget_copy_object(ocpypl_id, &flags) < 0) {
+      return Hdf5CallFailed("reading the object copy property list");
+    }
+    // Without references, external links or committed datatypes, the flags about them change
+    // nothing; shallow, without-attributes and expand-soft-links are honoured by CopyNode.
+    NIMBUS_RETURN_IF_ERROR(EnsureParent(to_file, to, CreatesIntermediateGroups(lcpl_id)));
+    return CopyNode(from_file, from, to_file, to, flags);
   });
 }
 
@@ -470,8 +796,12 @@ herr_t ObjectGet(void* obj, const H5VL_loc_params_t* loc, H5VL_object_get_args_t
         return Status::Ok();
       }
       case H5VL_OBJECT_GET_NAME: {
-        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
         auto& a = args->args.get_name;
+        if (loc->type == H5VL_OBJECT_BY_SELF) {
+          CopyName(base.hdf5_name(), a.buf, a.buf_size, a.name_len);
+          return Status::Ok();
+        }
+        NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
         CopyName("/" + path, a.buf, a.buf_size, a.name_len);
         return Status::Ok();
       }
@@ -501,12 +831,13 @@ herr_t ObjectSpecific(void* obj, const H5VL_loc_params_t* loc, H5VL_object_speci
     std::vector<VisitEntry> entries;
     hid_t start_id = H5I_INVALID_HID;
     herr_t listed = GuardStatus(__func__, {H5E_OHDR, H5E_BADITER}, [&]() -> Status {
-      NIMBUS_RETURN_IF_ERROR(CheckIndex(v.idx_type));
       NIMBUS_ASSIGN_OR_RETURN(std::string start, LocatedPath(base, loc));
       NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, ExistingNode(base.file(), start));
-      entries.push_back({".", start, kind});
+      entries.push_back({".", start, kind, ChildLink{}});
       if (kind == NodeKind::kGroup) {
-        NIMBUS_RETURN_IF_ERROR(CollectSubtree(base.file(), start, "", v.order, &entries));
+        // Objects only: soft links lead to objects that have their own hard link elsewhere.
+        NIMBUS_RETURN_IF_ERROR(CollectSubtree(base.file(), start, "", v.idx_type, v.order,
+                                              /*with_soft_links=*/false, &entries));
       }
       NIMBUS_ASSIGN_OR_RETURN(start_id, RegisterNodeId(base.file(), start));
       return Status::Ok();
@@ -530,6 +861,7 @@ herr_t ObjectSpecific(void* obj, const H5VL_loc_params_t* loc, H5VL_object_speci
     File& file = base.file();
     switch (args->op_type) {
       case H5VL_OBJECT_EXISTS: {
+        // Through every soft link: a dangling one names no object.
         NIMBUS_ASSIGN_OR_RETURN(std::string path, LocatedPath(base, loc));
         NIMBUS_ASSIGN_OR_RETURN(NodeKind kind, LookupNode(file, path));
         *args->args.exists.exists = kind != NodeKind::kMissing;
@@ -542,16 +874,16 @@ herr_t ObjectSpecific(void* obj, const H5VL_loc_params_t* loc, H5VL_object_speci
         return Status::Ok();
       }
       case H5VL_OBJECT_FLUSH:
-        return Status::Ok();
+        return Status::Ok();  // every write reached the store before its call returned
       case H5VL_OBJECT_REFRESH: {
         if (base.kind() == Object::Kind::kDataset) {
           return static_cast<Dataset&>(base).array().Refresh();
         }
-        return Status::Ok();
+        return Status::Ok();  // groups hold nothing that could be stale
       }
       case H5VL_OBJECT_CHANGE_REF_COUNT:
         return UnimplementedError("object reference counts are not supported by nimbus (every "
-                                  "object has exactly one link)");
+                                  "object has exactly one hard link)");
       case H5VL_OBJECT_VISIT:
         break;
     }

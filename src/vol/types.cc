@@ -109,7 +109,11 @@ Status EnumValueFromJson(const json& value, hid_t base, void* out) {
   return Status::Ok();
 }
 
-Result<Hid> NumberType(const json& d, bool native_order) {
+// Which HDF5 type a description is turned into (see types.h): the declared one, the engine form of
+// a whole element, or the engine form of a part of a record (compound member or array element).
+enum class Form { kFile, kEngine, kRecordPart };
+
+Result<Hid> NumberType(const json& d, Form form) {
   std::string cls = d.value("class", "");
   size_t size = d.value("size", size_t{0});
   bool is_signed = d.value("signed", true);
@@ -119,8 +123,10 @@ Result<Hid> NumberType(const json& d, bool native_order) {
     return InvalidArgumentError("datatype description " + d.dump() + ": unsupported size");
   }
   NIMBUS_ASSIGN_OR_RETURN(H5T_order_t order, OrderFromName(d));
+  if (form == Form::kEngine) order = NativeOrder();
+  if (form == Form::kRecordPart) order = H5T_ORDER_LE;  // zarr-python reads record fields so
   Hid t(H5Tcopy(standard));
-  if (!t.valid() || H5Tset_order(t.get(), native_order ? NativeOrder() : order) < 0) {
+  if (!t.valid() || H5Tset_order(t.get(), order) < 0) {
     return Hdf5CallFailed("handling a datatype");
   }
   return t;
@@ -147,12 +153,96 @@ Result<Hid> StringType(const json& d) {
   return t;
 }
 
-Result<Hid> TypeFromDescription(const json& d, bool native_order) {
+Result<Hid> TypeFromDescription(const json& d, Form form);
+
+const json& MembersOf(const json& d) {
+  static const json kNone = json::array();
+  auto it = d.find("members");
+  return it != d.end() && it->is_array() ? *it : kNone;
+}
+
+// Compound: the declared layout (offsets, padding, total size) for kFile; otherwise the packed
+// record zarr-python's "structured" type describes: members in order, no padding.
+Result<Hid> CompoundType(const json& d, Form form) {
+  const json& members = MembersOf(d);
+  if (members.empty()) {
+    return InvalidArgumentError("compound datatype description without members: " + d.dump());
+  }
+  std::vector<std::pair<std::string, Hid>> parts;
+  std::vector<size_t> offsets;
+  size_t packed = 0;
+  for (const json& m : members) {
+    if (!m.is_object() || !m.contains("name") || !m["name"].is_string() || !m.contains("type")) {
+      return InvalidArgumentError("compound member " + m.dump() + " needs a name and a type");
+    }
+    NIMBUS_ASSIGN_OR_RETURN(Hid mt, TypeFromDescription(m["type"], form == Form::kFile
+                                                                       ? Form::kFile
+                                                                       : Form::kRecordPart));
+    offsets.push_back(form == Form::kFile ? m.value("offset", size_t{0}) : packed);
+    packed += H5Tget_size(mt.get());
+    parts.emplace_back(m["name"].get<std::string>(), std::move(mt));
+  }
+  const size_t size = form == Form::kFile ? d.value("size", packed) : packed;
+  Hid t(H5Tcreate(H5T_COMPOUND, size));
+  if (!t.valid()) return Hdf5CallFailed("creating a compound datatype");
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (H5Tinsert(t.get(), parts[i].first.c_str(), offsets[i], parts[i].second.get()) < 0) {
+      return InvalidArgumentError("compound datatype description " + d.dump() + ": member '" +
+                                  parts[i].first + "' does not fit at offset " +
+                                  std::to_string(offsets[i]));
+    }
+  }
+  return t;
+}
+
+Result<Hid> ArrayType(const json& d, Form form) {
+  const json& dims_json = d.value("dims", json::array());
+  if (!dims_json.is_array() || dims_json.empty() || dims_json.size() > H5S_MAX_RANK) {
+    return InvalidArgumentError("array datatype description " + d.dump() + " needs 1 to 32 dims");
+  }
+  std::vector<hsize_t> dims;
+  for (const json& n : dims_json) {
+    if (!n.is_number_unsigned() && !(n.is_number_integer() && n.get<int64_t>() > 0)) {
+      return InvalidArgumentError("array datatype description " + d.dump() + ": bad dimension");
+    }
+    dims.push_back(n.get<hsize_t>());
+  }
+  NIMBUS_ASSIGN_OR_RETURN(Hid base, TypeFromDescription(d.at("base"), form == Form::kFile
+                                                                          ? Form::kFile
+                                                                          : Form::kRecordPart));
+  Hid t(H5Tarray_create2(base.get(), static_cast<unsigned>(dims.size()), dims.data()));
+  if (!t.valid()) return Hdf5CallFailed("creating an array datatype");
+  return t;
+}
+
+Result<Hid> OpaqueType(const json& d) {
+  size_t size = d.value("size", size_t{0});
+  if (size == 0) return InvalidArgumentError("opaque datatype description " + d.dump() + " has no size");
+  Hid t(H5Tcreate(H5T_OPAQUE, size));
+  if (!t.valid()) return Hdf5CallFailed("creating an opaque datatype");
+  std::string tag = d.value("tag", "");
+  if (!tag.empty() && H5Tset_tag(t.get(), tag.c_str()) < 0) {
+    return Hdf5CallFailed("setting the tag of an opaque datatype");
+  }
+  return t;
+}
+
+Result<Hid> TypeFromDescription(const json& d, Form form) {
+  if (!d.is_object()) return InvalidArgumentError("datatype description " + d.dump() + " is not an object");
   std::string cls = d.value("class", "");
-  if (cls == "integer" || cls == "float") return NumberType(d, native_order);
-  if (cls == "string") return StringType(d);
+  if (cls == "integer" || cls == "float") return NumberType(d, form);
+  if (cls == "string") {
+    if (form == Form::kRecordPart && d.at("length").is_string()) {
+      return UnimplementedError("variable-length strings inside compound or array datatypes are "
+                                "not supported");
+    }
+    return StringType(d);
+  }
+  if (cls == "compound") return CompoundType(d, form);
+  if (cls == "array") return ArrayType(d, form);
+  if (cls == "opaque") return OpaqueType(d);
   if (cls == "enum") {
-    NIMBUS_ASSIGN_OR_RETURN(Hid base, NumberType(d.at("base"), native_order));
+    NIMBUS_ASSIGN_OR_RETURN(Hid base, NumberType(d.at("base"), form));
     Hid t(H5Tenum_create(base.get()));
     if (!t.valid()) return Hdf5CallFailed("handling a datatype");
     for (const json& member : d.at("members")) {
@@ -170,9 +260,129 @@ Result<Hid> TypeFromDescription(const json& d, bool native_order) {
   return UnimplementedError("datatype class '" + cls + "' in " + d.dump() + " is not supported");
 }
 
+// Bytes of one element in engine form inside a record (packed; a vlen string cannot be there).
+size_t RecordPartSize(const json& d) {
+  std::string cls = d.value("class", "");
+  if (cls == "integer" || cls == "float" || cls == "opaque") return d.value("size", size_t{0});
+  if (cls == "enum") return RecordPartSize(d.at("base"));
+  if (cls == "string") return d.at("length").is_string() ? sizeof(char*) : d.at("length").get<size_t>();
+  if (cls == "array") {
+    size_t n = RecordPartSize(d.at("base"));
+    for (const json& k : d.at("dims")) n *= k.get<size_t>();
+    return n;
+  }
+  size_t n = 0;
+  for (const json& m : MembersOf(d)) n += RecordPartSize(m.at("type"));
+  return n;
+}
+
+json RawBytesJson(size_t length) {
+  return {{"name", "raw_bytes"}, {"configuration", {{"length_bytes", length}}}};
+}
+
+// The zarr-python data type of a record field holding `d` (little-endian numbers; arrays, which
+// zarr-python records cannot describe, as their raw bytes).
+Result<json> RecordFieldJson(const json& d) {
+  std::string cls = d.value("class", "");
+  if (cls == "integer") {
+    return json(std::string(d.value("signed", true) ? "int" : "uint") +
+                std::to_string(d.value("size", 0) * 8));
+  }
+  if (cls == "float") return json("float" + std::to_string(d.value("size", 0) * 8));
+  if (cls == "enum") return IsBoolEnum(d) ? json("bool") : RecordFieldJson(d.at("base"));
+  if (cls == "string" && !d.at("length").is_string()) {
+    return json{{"name", "null_terminated_bytes"},
+                {"configuration", {{"length_bytes", d.at("length")}}}};
+  }
+  if (cls == "opaque" || cls == "array") return RawBytesJson(RecordPartSize(d));
+  if (cls == "compound") {
+    json fields = json::array();
+    for (const json& m : MembersOf(d)) {
+      NIMBUS_ASSIGN_OR_RETURN(json field, RecordFieldJson(m.at("type")));
+      fields.push_back(json::array({m.at("name"), field}));
+    }
+    return json{{"name", "structured"}, {"configuration", {{"fields", fields}}}};
+  }
+  return UnimplementedError("no Zarr record field type for " + d.dump());
+}
+
+// A record field of an array written by zarr-python -> description (packed, little-endian).
+Result<json> DescriptionOfField(const zarr::DataType& type);
+
+Result<json> CompoundFromStructured(const zarr::DataType& type) {
+  json members = json::array();
+  for (const zarr::DataType::Field& f : type.fields) {
+    NIMBUS_ASSIGN_OR_RETURN(json member_type, DescriptionOfField(*f.type));
+    members.push_back({{"name", f.name}, {"offset", f.offset}, {"type", member_type}});
+  }
+  return json{{"class", "compound"}, {"size", type.item_size}, {"members", members}};
+}
+
+Result<json> DescriptionOfField(const zarr::DataType& type) {
+  switch (type.type_class) {
+    case zarr::TypeClass::kStructured: return CompoundFromStructured(type);
+    case zarr::TypeClass::kRawBytes:
+      return json{{"class", "opaque"}, {"size", type.item_size}, {"tag", ""}};
+    case zarr::TypeClass::kBool:
+    case zarr::TypeClass::kInt:
+    case zarr::TypeClass::kUInt:
+    case zarr::TypeClass::kFloat:
+    case zarr::TypeClass::kFixedBytes:
+      return DescriptionFromZarr(type, "little");
+    default:
+      return UnimplementedError("record field type '" + type.name +
+                                "' has no HDF5 equivalent in nimbus yet");
+  }
+}
+
 }  // namespace
 
-Result<json> DescribeType(hid_t type) {
+namespace {
+
+Result<json> DescribePart(hid_t type, bool in_record);
+
+// Member names, offsets and types of a compound, with the exact layout (padding, total size).
+Result<json> DescribeCompound(hid_t type) {
+  int n = H5Tget_nmembers(type);
+  if (n < 0) return Hdf5CallFailed("handling a compound datatype");
+  if (n == 0) return UnimplementedError("compound datatypes without members are not supported");
+  json members = json::array();
+  for (int i = 0; i < n; ++i) {
+    char* name = H5Tget_member_name(type, static_cast<unsigned>(i));
+    if (name == nullptr) return Hdf5CallFailed("handling a compound datatype");
+    std::string member_name(name);
+    H5free_memory(name);
+    Hid member_type(H5Tget_member_type(type, static_cast<unsigned>(i)));
+    if (!member_type.valid()) return Hdf5CallFailed("handling a compound datatype");
+    auto d = DescribePart(member_type.get(), true);
+    if (!d.ok()) return d.status().WithContext("compound member '" + member_name + "'");
+    members.push_back({{"name", member_name},
+                       {"offset", H5Tget_member_offset(type, static_cast<unsigned>(i))},
+                       {"type", *d}});
+  }
+  return json{{"class", "compound"}, {"size", H5Tget_size(type)}, {"members", members}};
+}
+
+Result<json> DescribeArray(hid_t type) {
+  int rank = H5Tget_array_ndims(type);
+  if (rank <= 0) return Hdf5CallFailed("handling an array datatype");
+  std::vector<hsize_t> dims(static_cast<size_t>(rank));
+  if (H5Tget_array_dims2(type, dims.data()) < 0) return Hdf5CallFailed("handling an array datatype");
+  Hid base(H5Tget_super(type));
+  if (!base.valid()) return Hdf5CallFailed("handling an array datatype");
+  auto d = DescribePart(base.get(), true);
+  if (!d.ok()) return d.status().WithContext("array datatype element");
+  return json{{"class", "array"}, {"dims", dims}, {"base", *d}};
+}
+
+Result<json> DescribeOpaque(hid_t type) {
+  char* tag = H5Tget_tag(type);
+  std::string tag_text = tag != nullptr ? tag : "";
+  if (tag != nullptr) H5free_memory(tag);
+  return json{{"class", "opaque"}, {"size", H5Tget_size(type)}, {"tag", tag_text}};
+}
+
+Result<json> DescribePart(hid_t type, bool in_record) {
   H5T_class_t cls = H5Tget_class(type);
   switch (cls) {
     case H5T_INTEGER:
@@ -184,6 +394,10 @@ Result<json> DescribeType(hid_t type) {
       H5T_cset_t cset = H5Tget_cset(type);
       H5T_str_t pad = H5Tget_strpad(type);
       json d = {{"class", "string"}};
+      if (variable && in_record) {
+        return UnimplementedError("variable-length strings inside compound or array datatypes are "
+                                  "not supported yet; use fixed-length strings (numpy 'S<n>')");
+      }
       if (variable) {
         d["length"] = "variable";
       } else {
@@ -216,9 +430,9 @@ Result<json> DescribeType(hid_t type) {
       }
       return json{{"class", "enum"}, {"base", base_d}, {"members", members}};
     }
-    case H5T_COMPOUND: return UnimplementedError("compound datatypes are not supported yet");
-    case H5T_ARRAY: return UnimplementedError("array datatypes are not supported yet");
-    case H5T_OPAQUE: return UnimplementedError("opaque datatypes are not supported yet");
+    case H5T_COMPOUND: return DescribeCompound(type);
+    case H5T_ARRAY: return DescribeArray(type);
+    case H5T_OPAQUE: return DescribeOpaque(type);
     case H5T_VLEN: return UnimplementedError("variable-length sequence datatypes are not supported yet");
     case H5T_REFERENCE: return UnimplementedError("reference datatypes are not supported");
     case H5T_BITFIELD: return UnimplementedError("bitfield datatypes are not supported");
@@ -227,12 +441,17 @@ Result<json> DescribeType(hid_t type) {
   }
 }
 
+}  // namespace
+
+Result<json> DescribeType(hid_t type) { return DescribePart(type, false); }
+
 Result<StoredType> MakeStoredType(const json& description) {
   StoredType st;
   st.description = description;
-  NIMBUS_ASSIGN_OR_RETURN(st.file_type, TypeFromDescription(description, false));
-  NIMBUS_ASSIGN_OR_RETURN(st.engine_type, TypeFromDescription(description, true));
+  NIMBUS_ASSIGN_OR_RETURN(st.file_type, TypeFromDescription(description, Form::kFile));
+  NIMBUS_ASSIGN_OR_RETURN(st.engine_type, TypeFromDescription(description, Form::kEngine));
   st.size = H5Tget_size(st.engine_type.get());
+  st.has_compound = H5Tdetect_class(st.engine_type.get(), H5T_COMPOUND) > 0;
   st.variable_string = description.value("class", "") == "string" &&
                        description.at("length").is_string();
   return st;
@@ -281,6 +500,12 @@ Result<ZarrEncoding> ZarrEncodingOf(const json& d) {
                                         {"configuration", {{"length_bytes", d.at("length")}}}}));
       return enc;
     }
+  } else if (cls == "compound" || cls == "array" || cls == "opaque") {
+    // Records: zarr-python's "structured" (fields little-endian, so no bytes-codec endian) or, for
+    // arrays and opaque bytes, "raw_bytes".
+    NIMBUS_ASSIGN_OR_RETURN(json record, RecordFieldJson(d));
+    NIMBUS_ASSIGN_OR_RETURN(enc.data_type, zarr::DataType::FromJson(record));
+    return enc;
   } else {
     return UnimplementedError("no Zarr data type for " + d.dump());
   }
@@ -318,10 +543,36 @@ Result<json> DescriptionFromZarr(const zarr::DataType& type, std::string_view en
                   {"length", "variable"},
                   {"charset", "ascii"},
                   {"padding", "nullterm"}};
+    case zarr::TypeClass::kStructured:
+      return CompoundFromStructured(type);
+    case zarr::TypeClass::kRawBytes:
+      return json{{"class", "opaque"}, {"size", type.item_size}, {"tag", ""}};
     default:
       return UnimplementedError("Zarr data type '" + type.name +
                                 "' has no HDF5 equivalent in nimbus yet");
   }
+}
+
+bool ConversionNeedsOldValues(hid_t from, hid_t to) {
+  const H5T_class_t to_class = H5Tget_class(to);
+  const H5T_class_t from_class = H5Tget_class(from);
+  if (to_class == H5T_ARRAY && from_class == H5T_ARRAY) {
+    Hid to_base(H5Tget_super(to)), from_base(H5Tget_super(from));
+    return ConversionNeedsOldValues(from_base.get(), to_base.get());
+  }
+  if (to_class != H5T_COMPOUND || from_class != H5T_COMPOUND) return false;
+  const int n = H5Tget_nmembers(to);
+  for (int i = 0; i < n; ++i) {
+    char* name = H5Tget_member_name(to, static_cast<unsigned>(i));
+    if (name == nullptr) return true;
+    const int in_from = H5Tget_member_index(from, name);
+    H5free_memory(name);
+    if (in_from < 0) return true;
+    Hid to_member(H5Tget_member_type(to, static_cast<unsigned>(i)));
+    Hid from_member(H5Tget_member_type(from, static_cast<unsigned>(in_from)));
+    if (ConversionNeedsOldValues(from_member.get(), to_member.get())) return true;
+  }
+  return false;
 }
 
 std::string TypeSummary(const json& d) {
@@ -340,6 +591,17 @@ std::string TypeSummary(const json& d) {
                                             "-byte string";
   }
   if (cls == "enum") return IsBoolEnum(d) ? "boolean enum" : "enum";
+  if (cls == "compound") {
+    std::string names;
+    for (const json& m : MembersOf(d)) names += (names.empty() ? "" : ", ") + m.value("name", "");
+    return "compound {" + names + "}";
+  }
+  if (cls == "array") {
+    std::string dims;
+    for (const json& k : d.value("dims", json::array())) dims += (dims.empty() ? "" : "x") + k.dump();
+    return "array [" + dims + "] of " + TypeSummary(d.at("base"));
+  }
+  if (cls == "opaque") return std::to_string(d.value("size", 0)) + "-byte opaque";
   return d.dump();
 }
 

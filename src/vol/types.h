@@ -1,9 +1,12 @@
 // HDF5 datatypes as nimbus stores them: a JSON description (docs/format.md "Datatypes") that any
 // implementation can read, the HDF5 type it stands for, and the Zarr data type of arrays holding it.
 //
-// Values inside the connector are always in the type's "engine" form: the same type in native byte
-// order, which is how the Zarr engine holds decoded chunks. Conversion to and from the
-// application's memory type is HDF5's (H5Tconvert), so its conversion rules apply unchanged.
+// Values inside the connector are always in the type's "engine" form, which is how the Zarr engine
+// holds decoded chunks: numbers, enums and strings as the same type in native byte order; compound,
+// array and opaque types as the bytes of zarr-python's "structured" / "raw_bytes" records (members
+// packed in order, numbers little-endian), because those types have no byte order of their own in
+// Zarr. Conversion to and from the application's memory type is HDF5's (H5Tconvert), so its
+// conversion rules (members matched by name, int<->float, subsets of fields) apply unchanged.
 #pragma once
 
 #include <hdf5.h>
@@ -25,6 +28,9 @@ struct StoredType {
   Hid engine_type;             // the same in native byte order: how values sit in our buffers
   size_t size = 0;             // bytes per element of engine_type (sizeof(char*) for vlen strings)
   bool variable_string = false;
+  // engine_type holds a compound: H5Tconvert needs a background buffer (HDF5 copies members the
+  // source lacks from it).
+  bool has_compound = false;
 };
 
 // The description of `type`; kUnimplemented naming the class for types nimbus cannot store yet.
@@ -45,6 +51,10 @@ struct ZarrEncoding {
 Result<ZarrEncoding> ZarrEncodingOf(const nlohmann::json& description);
 // For arrays written by other Zarr tools (no nimbus metadata): the HDF5 type that reads them.
 Result<nlohmann::json> DescriptionFromZarr(const zarr::DataType& type, std::string_view endian);
+
+// Whether converting from `from` to `to` must start from the destination's current values: `to`
+// (or a compound inside it) has members `from` lacks, e.g. h5py writing one field of a record.
+bool ConversionNeedsOldValues(hid_t from, hid_t to);
 
 // True for h5py's boolean: an enum over a one-byte integer with exactly FALSE=0 and TRUE=1.
 bool IsBoolEnum(const nlohmann::json& description);

@@ -59,12 +59,156 @@ TEST(TypesTest, NonStandardLayoutsAndOtherClassesAreRefusedByName) {
   auto r = DescribeType(odd.get());
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("non-standard"));
-  Hid compound(H5Tcreate(H5T_COMPOUND, 8));
-  ASSERT_GE(H5Tinsert(compound.get(), "a", 0, H5T_NATIVE_DOUBLE), 0);
-  r = DescribeType(compound.get());
+  Hid sequence(H5Tvlen_create(H5T_NATIVE_INT));
+  r = DescribeType(sequence.get());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().kind(), ErrorKind::kUnimplemented);
-  EXPECT_THAT(r.status().message(), HasSubstr("compound"));
+  EXPECT_THAT(r.status().message(), HasSubstr("variable-length sequence"));
+  // Variable-length strings cannot sit inside records (their values are not fixed-size bytes).
+  Hid vlen(H5Tcopy(H5T_C_S1));
+  H5Tset_size(vlen.get(), H5T_VARIABLE);
+  Hid with_text(H5Tcreate(H5T_COMPOUND, 16));
+  ASSERT_GE(H5Tinsert(with_text.get(), "id", 0, H5T_NATIVE_INT), 0);
+  ASSERT_GE(H5Tinsert(with_text.get(), "name", 8, vlen.get()), 0);
+  r = DescribeType(with_text.get());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kUnimplemented);
+  EXPECT_THAT(r.status().message(), HasSubstr("member 'name'"));
+  EXPECT_THAT(r.status().message(), HasSubstr("variable-length strings inside compound"));
+}
+
+// A record as h5py makes them, with what makes records hard: padding, a big-endian member, a nested
+// compound, an array member, a fixed string and an enum.
+Hid MakeRecordType() {
+  Hid inner(H5Tcreate(H5T_COMPOUND, 6));
+  H5Tinsert(inner.get(), "x", 0, H5T_STD_U8LE);
+  H5Tinsert(inner.get(), "y", 2, H5T_IEEE_F32LE);
+  hsize_t dims[2] = {2, 3};
+  Hid vec(H5Tarray_create2(H5T_STD_I16BE, 2, dims));
+  Hid text(H5Tcopy(H5T_C_S1));
+  H5Tset_size(text.get(), 5);
+  H5Tset_strpad(text.get(), H5T_STR_NULLPAD);
+  Hid level(H5Tenum_create(H5T_STD_I16LE));
+  int16_t low = -1, high = 300;
+  H5Tenum_insert(level.get(), "LOW", &low);
+  H5Tenum_insert(level.get(), "HIGH", &high);
+  Hid record(H5Tcreate(H5T_COMPOUND, 48));
+  H5Tinsert(record.get(), "a", 0, H5T_STD_I32LE);
+  H5Tinsert(record.get(), "b", 8, H5T_IEEE_F64BE);  // 4 bytes of padding before it
+  H5Tinsert(record.get(), "sub", 16, inner.get());
+  H5Tinsert(record.get(), "vec", 22, vec.get());
+  H5Tinsert(record.get(), "s", 34, text.get());
+  H5Tinsert(record.get(), "level", 40, level.get());
+  return record;
+}
+
+TEST(TypesTest, CompoundsKeepTheirExactLayoutAndAreStoredAsPackedLittleEndianRecords) {
+  Hid record = MakeRecordType();
+  StoredType st = Stored(record.get());
+  EXPECT_EQ(st.description["class"], "compound");
+  EXPECT_EQ(st.description["size"], 48);
+  EXPECT_EQ(st.description["members"][1],
+            json::parse(R"({"name":"b","offset":8,"type":{"class":"float","size":8,
+                            "order":"big"}})"));
+  EXPECT_GT(H5Tequal(st.file_type.get(), record.get()), 0);  // exact round trip
+  EXPECT_TRUE(st.has_compound);
+  // Engine form: packed (4 + 8 + 5 + 12 + 5 + 2 = 36 bytes), every number little-endian.
+  EXPECT_EQ(st.size, 36u);
+  EXPECT_EQ(H5Tget_member_offset(st.engine_type.get(), 1), 4u);
+  Hid b(H5Tget_member_type(st.engine_type.get(), 1));
+  EXPECT_EQ(H5Tget_order(b.get()), H5T_ORDER_LE);
+  auto enc = ZarrEncodingOf(st.description);
+  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  EXPECT_EQ(enc->endian, "");
+  EXPECT_EQ(enc->data_type.ToJson(), json::parse(R"({"name": "structured", "configuration": {
+    "fields": [["a", "int32"], ["b", "float64"],
+               ["sub", {"name": "structured", "configuration": {"fields": [["x", "uint8"],
+                                                                        ["y", "float32"]]}}],
+               ["vec", {"name": "raw_bytes", "configuration": {"length_bytes": 12}}],
+               ["s", {"name": "null_terminated_bytes", "configuration": {"length_bytes": 5}}],
+               ["level", "int16"]]}})"));
+  EXPECT_EQ(enc->data_type.item_size, st.size);
+
+  // What HDF5 conversion makes of it: a big-endian double becomes little-endian bytes.
+  std::vector<unsigned char> value(48, 0);
+  const double b_value = 2.5;
+  unsigned char be[8];
+  std::memcpy(be, &b_value, 8);
+  for (int i = 0; i < 8; ++i) value[8 + i] = be[7 - i];
+  std::vector<unsigned char> background(48, 0);
+  ASSERT_GE(H5Tconvert(record.get(), st.engine_type.get(), 1, value.data(), background.data(),
+                       H5P_DEFAULT), 0);
+  double stored;
+  std::memcpy(&stored, value.data() + 4, 8);
+  EXPECT_EQ(stored, 2.5);
+
+  // Written by zarr-python: the packed record as a compound of little-endian members.
+  auto back = DescriptionFromZarr(enc->data_type, "");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ((*back)["size"], 36);
+  EXPECT_EQ((*back)["members"][1]["offset"], 4);
+  EXPECT_EQ((*back)["members"][1]["type"]["order"], "little");
+  EXPECT_EQ((*back)["members"][3]["type"]["class"], "opaque");  // arrays are raw bytes there
+  EXPECT_EQ(MakeStoredType(*back)->size, st.size);
+}
+
+TEST(TypesTest, ArraysOpaqueAndBackgroundNeeds) {
+  hsize_t dims[1] = {3};
+  Hid triple(H5Tarray_create2(H5T_IEEE_F32BE, 1, dims));
+  StoredType st = Stored(triple.get());
+  EXPECT_EQ(st.description, json::parse(R"({"class":"array","dims":[3],
+      "base":{"class":"float","size":4,"order":"big"}})"));
+  EXPECT_GT(H5Tequal(st.file_type.get(), triple.get()), 0);
+  EXPECT_FALSE(st.has_compound);
+  EXPECT_EQ(ZarrEncodingOf(st.description)->data_type.ToJson(),
+            json::parse(R"({"name":"raw_bytes","configuration":{"length_bytes":12}})"));
+
+  Hid blob(H5Tcreate(H5T_OPAQUE, 7));
+  H5Tset_tag(blob.get(), "camera frame");
+  st = Stored(blob.get());
+  EXPECT_EQ(st.description, json::parse(R"({"class":"opaque","size":7,"tag":"camera frame"})"));
+  EXPECT_GT(H5Tequal(st.file_type.get(), blob.get()), 0);
+  EXPECT_EQ(ZarrEncodingOf(st.description)->data_type.name, "raw_bytes");
+  EXPECT_EQ(TypeSummary(st.description), "7-byte opaque");
+
+  // Converting into a record from a memory type with fewer members must start from old values.
+  Hid record = MakeRecordType();
+  Hid only_a(H5Tcreate(H5T_COMPOUND, 4));
+  H5Tinsert(only_a.get(), "a", 0, H5T_NATIVE_INT);
+  EXPECT_TRUE(ConversionNeedsOldValues(only_a.get(), record.get()));
+  EXPECT_FALSE(ConversionNeedsOldValues(record.get(), only_a.get()));
+  EXPECT_FALSE(ConversionNeedsOldValues(record.get(), record.get()));
+}
+
+TEST(AttributeValuesTest, RecordsArePlainJsonObjectsListsAndBase64) {
+  Hid record = MakeRecordType();
+  StoredType st = Stored(record.get());
+  json value = json::parse(R"({"a": -3, "b": 0.5, "sub": {"x": 7, "y": -1.25},
+      "vec": [[1, 2, 3], [4, 5, 6]], "s": "abc", "level": 300})");
+  std::vector<char> engine(st.size * 2);
+  json two = json::array({value, value});
+  two[1]["a"] = 4;
+  ASSERT_TRUE(DecodeAttributeValue(two, st, std::vector<hsize_t>{2}, engine.data()).ok());
+  int32_t a;
+  std::memcpy(&a, engine.data() + st.size, 4);
+  EXPECT_EQ(a, 4);
+  auto back = EncodeAttributeValue(st, std::vector<hsize_t>{2}, engine.data());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, two);
+
+  Hid blob(H5Tcreate(H5T_OPAQUE, 3));
+  StoredType opaque = Stored(blob.get());
+  const char bytes[3] = {'\x00', '\x01', '\xff'};
+  auto j = EncodeAttributeValue(opaque, std::vector<hsize_t>{}, bytes);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ(*j, "AAH/");
+  char out[3];
+  ASSERT_TRUE(DecodeAttributeValue(*j, opaque, std::vector<hsize_t>{}, out).ok());
+  EXPECT_EQ(std::memcmp(out, bytes, 3), 0);
+  auto missing = DecodeAttributeValue(json::parse(R"({"a": 1})"), st, std::vector<hsize_t>{},
+                                      engine.data());
+  EXPECT_FALSE(missing.ok());
+  EXPECT_THAT(missing.message(), HasSubstr("lacks member 'b'"));
 }
 
 TEST(TypesTest, StringsEnumsAndBooleans) {

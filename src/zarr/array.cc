@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <bit>
 #include <map>
 
 #include "core/thread_pool.h"
@@ -78,6 +79,8 @@ Status ZarrArray::Adopt(ArrayMetadata metadata, std::string etag) {
   auto chain = CodecChain::FromJson(metadata.codecs, spec);
   if (!chain.ok()) return chain.status().WithContext("array " + Describe());
   chain_ = std::make_shared<const CodecChain>(std::move(chain).value());
+  remote_plan_ = PlanRemoteCodecs(chain_->sharding() ? chain_->sharding()->inner_chain() : *chain_,
+                                  metadata.data_type);
   metadata_ = std::move(metadata);
   etag_ = std::move(etag);
   std::lock_guard lock(fill_mu_);
@@ -187,8 +190,13 @@ std::string ZarrArray::CacheKey(const std::string& key) const {
 }
 
 IoStats ZarrArray::stats() const {
-  return IoStats{bytes_read_.load(), bytes_written_.load(), gets_.load(), puts_.load(),
-                 deletes_.load()};
+  IoStats s{bytes_read_.load(), bytes_written_.load(), gets_.load(), puts_.load(),
+             deletes_.load()};
+  s.remote_requests = remote_requests_.load();
+  s.remote_bytes = remote_bytes_.load();
+  s.remote_fallbacks = remote_fallbacks_.load();
+  s.remote_stored_bytes = remote_stored_bytes_.load();
+  return s;
 }
 
 // The starting contents of a chunk the write covers entirely: interior chunks are overwritten
@@ -270,14 +278,136 @@ std::vector<ChunkPart> ZarrArray::SplitForIo(const Selection& selection, Layout 
                       sharding ? sharding->inner_chunk_shape() : metadata_.chunk_shape, layout);
 }
 
-Status ZarrArray::ReadImpl(const Selection& selection, Elements out, Layout layout) {
+Status ZarrArray::ReadImpl(const Selection& selection, Elements out, Layout layout,
+                           bool allow_remote) {
   NIMBUS_RETURN_IF_ERROR(selection.Validate(metadata_.shape).WithContext("reading " + Describe()));
   if (selection.num_elements() == 0) return Status::Ok();
   auto parts = SplitForIo(selection, layout);
-  return chain_->sharding() ? ReadSharded(parts, out) : ReadUnsharded(parts, out);
+  // Selection push-down is for compressed chunks (uncompressed ones are already read by ranges)
+  // of types the server knows, and orthogonal selections (one strided slice per dimension and
+  // chunk is what the API can express).
+  PartSegments segments;
+  if (allow_remote && options_.remote && remote_plan_.supported &&
+      !remote_plan_.compression.empty() &&
+      out.fixed != nullptr && !selection.is_points()) {
+    const ShardingCodec* sharding = chain_->sharding();
+    segments = RemoteSegments(selection, parts,
+                              sharding ? sharding->inner_chunk_shape() : metadata_.chunk_shape);
+  }
+  return chain_->sharding() ? ReadSharded(parts, segments, out)
+                            : ReadUnsharded(parts, segments, out);
 }
 
-Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements out) {
+ZarrArray::PartSegments ZarrArray::RemoteSegments(const Selection& selection,
+                                                  const std::vector<ChunkPart>& parts,
+                                                  const std::vector<uint64_t>& chunk_shape) const {
+  PartSegments out(parts.size());
+  const size_t rank = metadata_.rank();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::vector<Segment> segs(rank);
+    bool single = true;
+    for (size_t d = 0; d < rank && single; ++d) {
+      const uint64_t lo = parts[i].chunk_coords[d] * chunk_shape[d];
+      const uint64_t hi = std::min(lo + chunk_shape[d], metadata_.shape[d]);
+      int n = 0;
+      selection.dims()[d].ForEachIn(lo, hi, [&](Segment s, uint64_t) {
+        if (n++ == 0) segs[d] = Segment{s.start - lo, s.count > 1 ? s.stride : 1, s.count};
+      });
+      single = n == 1;
+    }
+    if (single) out[i] = std::move(segs);
+  }
+  return out;
+}
+
+RemoteRequest ZarrArray::SelectRequest(const std::string& key, const std::vector<Segment>& segments,
+                                       const std::vector<uint64_t>& chunk_shape) const {
+  RemoteRequest r;
+  r.op = RemoteOp::kSelect;
+  r.key = key;
+  r.dtype = remote_plan_.dtype;
+  r.big_endian = remote_plan_.big_endian;
+  r.compression = remote_plan_.compression;
+  r.shuffle = remote_plan_.shuffle;
+  const size_t rank = chunk_shape.size();
+  for (size_t i = 0; i < rank; ++i) {
+    // The stored array is the transposed chunk: describe it as it is stored, in C order.
+    const size_t d = remote_plan_.transpose.empty() ? i : remote_plan_.transpose[i];
+    const Segment& s = segments[d];
+    r.shape.push_back(chunk_shape[d]);
+    r.selection.push_back(RemoteSlice{static_cast<int64_t>(s.start),
+                                      static_cast<int64_t>(s.start + (s.count - 1) * s.stride + 1),
+                                      static_cast<int64_t>(s.stride)});
+  }
+  return r;
+}
+
+Status ZarrArray::ScatterRemote(const RemoteResult& result, const std::vector<Segment>& segments,
+                                const std::vector<uint64_t>& chunk_shape, const ChunkPart& part,
+                                Elements out) {
+  const size_t item = metadata_.data_type.item_size;
+  const size_t rank = chunk_shape.size();
+  if (std::endian::native != std::endian::little) {
+    return UnimplementedError("active storage answers are little-endian; this host is not");
+  }
+  // Checked before anything is copied: an answer of the wrong size or type is a failure (the
+  // caller falls back), never elements in the wrong places.
+  uint64_t n = 1;
+  std::vector<uint64_t> expected_shape;
+  for (size_t i = 0; i < rank; ++i) {
+    const size_t d = remote_plan_.transpose.empty() ? i : remote_plan_.transpose[i];
+    n *= segments[d].count;
+    expected_shape.push_back(segments[d].count);
+  }
+  if (result.dtype != remote_plan_.dtype || result.bytes.size() != n * item ||
+      (result.shape != expected_shape && !(rank == 0 && result.shape.empty()))) {
+    return PermanentError("active storage answered " + std::to_string(result.bytes.size()) +
+                          " bytes of " + result.dtype + " for " + std::to_string(n) +
+                          " elements of " + remote_plan_.dtype);
+  }
+  std::vector<uint64_t> cstride(rank, 1);
+  for (size_t d = rank; d-- > 1;) cstride[d - 1] = cstride[d] * chunk_shape[d];
+  // Per answer dimension i (C order of the answer): first chunk element and step.
+  std::vector<uint64_t> base(rank), step(rank), count(rank), idx(rank, 0);
+  uint64_t pos = 0;
+  for (size_t i = 0; i < rank; ++i) {
+    const size_t d = remote_plan_.transpose.empty() ? i : remote_plan_.transpose[i];
+    base[i] = segments[d].start * cstride[d];
+    step[i] = segments[d].stride * cstride[d];
+    count[i] = segments[d].count;
+    pos += base[i];
+  }
+  ChunkArray scratch;
+  scratch.shape = chunk_shape;
+  uint64_t chunk_elements = 1;
+  for (uint64_t c : chunk_shape) chunk_elements *= c;
+  scratch.data = Buffer::Allocate(chunk_elements * item);
+  const char* src = result.bytes.data();
+  char* dst = scratch.data.data();
+  for (uint64_t e = 0; e < n; ++e) {
+    std::memcpy(dst + pos * item, src + e * item, item);
+    // Odometer over the answer's dimensions, last fastest.
+    for (size_t i = rank; i-- > 0;) {
+      if (++idx[i] < count[i]) {
+        pos += step[i];
+        break;
+      }
+      pos -= step[i] * (count[i] - 1);
+      idx[i] = 0;
+    }
+  }
+  CopyOut(scratch, part, item, out);
+  return Status::Ok();
+}
+
+void ZarrArray::CountRemote(const RemoteResult& result, uint64_t stored_bytes) {
+  remote_requests_++;
+  remote_bytes_ += result.wire_bytes != 0 ? result.wire_bytes : result.bytes.size();
+  remote_stored_bytes_ += stored_bytes;
+}
+
+Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, const PartSegments& segments,
+                                Elements out) {
   const size_t item = metadata_.data_type.item_size;
   const ChunkSpec spec = SpecOf(metadata_, metadata_.chunk_shape);
   const uint64_t chunk_bytes = spec.num_bytes();
@@ -290,6 +420,8 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
     Future<Status> whole;  // fetched, decoded and copied (on the pool)
     Future<Result<std::vector<Buffer>>> ranged;
     std::vector<MergedRange> merged;  // for ranged reads
+    Future<Result<RemoteResult>> remote;  // selection pushed to the active storage server
+    uint64_t remote_stored = 0;           // estimated stored bytes it stands in for
   };
   std::deque<Pending> window;
   Status first_error;
@@ -304,7 +436,23 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
         return false;
       }
     }
-    Pending p{i, key, {}, {}, {}};
+    Pending p{i, key, {}, {}, {}, {}, 0};
+    // The unsharded chunk's stored size is unknown until fetched (a crc32c suffix would need it):
+    // estimate it from the chunks seen so far, after one HEAD if none was seen yet.
+    if (i < segments.size() && segments[i] && !part.covers_chunk &&
+        remote_plan_.trailing_bytes == 0) {
+      if (!compression_.observed() && size_samples_.fetch_add(1) < 3) {
+        auto head = store_->HeadSync(key);
+        if (head.ok()) compression_.Observe(head->size, chunk_bytes);
+      }
+      const uint64_t stored = compression_.Estimate(chunk_bytes);
+      if (ChoosePushdown(part.num_elements * item, stored, options_.remote_min_saving)) {
+        p.remote = options_.remote->Submit(SelectRequest(key, *segments[i], metadata_.chunk_shape));
+        p.remote_stored = stored;
+        window.push_back(std::move(p));
+        return true;
+      }
+    }
     if (raw && !part.covers_chunk) {
       // The byte spans of the elements wanted; coalesced by the measured break-even gap.
       std::vector<ByteSpan> spans;
@@ -366,6 +514,26 @@ Status ZarrArray::ReadUnsharded(const std::vector<ChunkPart>& parts, Elements ou
 
   auto finish = [&](Pending& p) -> Status {
     const ChunkPart& part = parts[p.part];
+    if (p.remote.valid()) {
+      auto r = p.remote.Get();
+      Status failed;
+      if (r.ok()) {
+        failed = ScatterRemote(*r, *segments[p.part], metadata_.chunk_shape, part, out);
+        if (failed.ok()) {
+          CountRemote(*r, p.remote_stored);
+          return Status::Ok();
+        }
+      } else if (r.status().kind() == ErrorKind::kNotFound) {
+        CopyOut(*FillChunk(), part, item, out);
+        return Status::Ok();
+      } else {
+        failed = r.status();
+      }
+      // Never a wrong answer and never a failed read because of the server: read it here.
+      remote_fallbacks_++;
+      options_.remote->ReportFallback(failed);
+      return DecodeInto(TimedGet(p.key, ByteRange::All()).Get(), part, p.key, item, out);
+    }
     if (p.ranged.valid()) {
       auto r = p.ranged.Get();
       if (!r.ok()) {
@@ -420,8 +588,12 @@ Status ZarrArray::DecodeInto(Result<GetResult> fetched, const ChunkPart& part,
     }
     return fetched.status().WithContext("reading " + Describe());
   }
+  const uint64_t stored = fetched->data.size();
   auto decoded = chain_->Decode(std::move(fetched->data));
   if (!decoded.ok()) return decoded.status().WithContext("decoding chunk " + key);
+  if (!metadata_.data_type.variable_length()) {
+    compression_.Observe(stored, SpecOf(metadata_, metadata_.chunk_shape).num_bytes());
+  }
   CopyOut(*decoded, part, item, out);
   if (options_.cache) {
     options_.cache->Insert(CacheKey(key),
@@ -430,7 +602,8 @@ Status ZarrArray::DecodeInto(Result<GetResult> fetched, const ChunkPart& part,
   return Status::Ok();
 }
 
-Status ZarrArray::ReadSharded(const std::vector<ChunkPart>& parts, Elements out) {
+Status ZarrArray::ReadSharded(const std::vector<ChunkPart>& parts, const PartSegments& segments,
+                              Elements out) {
   const ShardingCodec& sharding = *chain_->sharding();
   const size_t item = metadata_.data_type.item_size;
   const size_t rank = metadata_.rank();
@@ -490,6 +663,14 @@ Status ZarrArray::ReadSharded(const std::vector<ChunkPart>& parts, Elements out)
       Future<Result<std::vector<Buffer>>> data;
     };
     std::vector<EntryRead> entry_reads;
+    // Inner chunks whose selected elements the active storage server sends instead.
+    struct RemoteRead {
+      size_t part;
+      std::string key;
+      ShardingCodec::IndexEntry entry;
+      Future<Result<RemoteResult>> result;
+    };
+    std::vector<RemoteRead> remote_reads;
     for (size_t s = batch; s < end; ++s) {
       auto idx = index_reads[s - batch].Get();
       ShardWork& w = work[s];
@@ -514,6 +695,18 @@ Status ZarrArray::ReadSharded(const std::vector<ChunkPart>& parts, Elements out)
         const auto& e = (*entries)[w.inner[k].first];
         if (e.missing()) {
           fill_inner(w.inner[k].second);
+          continue;
+        }
+        // The index gives the inner chunk's stored size exactly, so the push-down rule is exact.
+        const size_t pi = w.inner[k].second;
+        const uint64_t trailing = remote_plan_.trailing_bytes;
+        if (pi < segments.size() && segments[pi] && !parts[pi].covers_chunk &&
+            e.nbytes > trailing &&
+            ChoosePushdown(parts[pi].num_elements * item, e.nbytes, options_.remote_min_saving)) {
+          RemoteRequest req = SelectRequest(w.key, *segments[pi], sharding.inner_chunk_shape());
+          req.offset = e.offset;
+          req.size = e.nbytes - trailing;
+          remote_reads.push_back(RemoteRead{pi, w.key, e, options_.remote->Submit(std::move(req))});
           continue;
         }
         er.spans.push_back(ByteSpan{e.offset, e.nbytes});
@@ -552,6 +745,26 @@ Status ZarrArray::ReadSharded(const std::vector<ChunkPart>& parts, Elements out)
                                               w.inner[member].second, w.key));
         }
       }
+    }
+    for (auto& rr : remote_reads) {
+      auto r = rr.result.Get();
+      Status failed = r.ok() ? ScatterRemote(*r, *segments[rr.part], sharding.inner_chunk_shape(),
+                                             parts[rr.part], out)
+                             : r.status();
+      if (failed.ok()) {
+        CountRemote(*r, rr.entry.nbytes);
+        continue;
+      }
+      // The shard's index named this inner chunk, so even "not found" (a concurrent rewrite) is
+      // settled by reading it here.
+      remote_fallbacks_++;
+      options_.remote->ReportFallback(failed);
+      auto got = TimedGet(rr.key, ByteRange::Range(rr.entry.offset, rr.entry.nbytes)).Get();
+      if (!got.ok()) return got.status().WithContext("reading an inner chunk of " + rr.key);
+      if (got->data.size() != rr.entry.nbytes) {
+        return PermanentError("shard " + rr.key + " is shorter than its index says");
+      }
+      NIMBUS_RETURN_IF_ERROR(decode_inner(got->data.view(), rr.part, rr.key));
     }
   }
   return Status::Ok();

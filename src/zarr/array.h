@@ -14,6 +14,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -25,6 +26,7 @@
 #include "zarr/codec.h"
 #include "zarr/metadata.h"
 #include "zarr/planner.h"
+#include "zarr/remote.h"
 #include "zarr/selection.h"
 
 namespace nimbus::zarr {
@@ -35,6 +37,11 @@ struct ArrayOptions {
   size_t max_in_flight = 64;              // chunk or shard operations outstanding at once
   bool write_empty_chunks = false;        // store chunks that are entirely fill
   uint64_t max_merged_request = 16ull << 20;
+  // Active storage (remote.h): when set, reads of sparse selections in compressed chunks ask it
+  // for the selected elements (planner.h ChoosePushdown, with this min_saving), and Reduce sends
+  // it per-chunk reductions. Null = everything is fetched and computed here.
+  std::shared_ptr<RemoteSelector> remote;
+  double remote_min_saving = 0.5;
 };
 
 struct IoStats {
@@ -43,6 +50,29 @@ struct IoStats {
   uint64_t get_requests = 0;
   uint64_t put_requests = 0;
   uint64_t delete_requests = 0;
+  // Active storage: requests answered, result payload bytes received from the server, requests
+  // that failed and were done here instead (fallbacks), and the chunks' stored bytes those
+  // answers stood in for when known (shards' inner chunks; estimated for unsharded chunks).
+  uint64_t remote_requests = 0;
+  uint64_t remote_bytes = 0;
+  uint64_t remote_fallbacks = 0;
+  uint64_t remote_stored_bytes = 0;
+};
+
+enum class ReduceOp { kSum, kMin, kMax, kCount };
+
+// The result of ZarrArray::Reduce, numpy's: `values` holds shape's elements in C order, native
+// endianness, of the array's type (int64 for count); `count` how many elements contributed to each.
+struct ReduceResult {
+  std::vector<uint64_t> shape;
+  std::string dtype;
+  Buffer values;
+  std::vector<int64_t> count;
+  // How the chunks were computed: by the active storage server, here (no server, unsupported
+  // codecs or a fallback), or from the fill value (chunks that are not stored).
+  uint64_t remote_chunks = 0;
+  uint64_t local_chunks = 0;
+  uint64_t fill_chunks = 0;
 };
 
 class ZarrArray {
@@ -78,6 +108,20 @@ class ZarrArray {
   // Re-reads zarr.json (another writer may have changed it).
   Status Refresh();
 
+  // sum / min / max / count of an orthogonal selection over `axis` (nullopt: every axis; the listed
+  // axes are removed from the result, as numpy with keepdims=False). Numeric types only (int and
+  // uint 8-64 bits, float16/32/64). Semantics are numpy's with the active storage API's policy
+  // (docs/active.md "Numerics"): integer sums wrap in the array's type (numpy.sum(a,
+  // dtype=a.dtype)); float sums accumulate in float64 and are rounded to the type; min/max
+  // propagate NaN; min/max of nothing is an error (numpy raises). With ArrayOptions::remote, each
+  // chunk is reduced by the server (chunks that are not stored contribute the fill value, computed
+  // here) and the partial results are combined here; any failure is computed here instead.
+  Result<ReduceResult> Reduce(ReduceOp op, const Selection& selection,
+                              std::optional<std::vector<size_t>> axis = std::nullopt);
+
+  const ArrayOptions& options() const { return options_; }
+  const std::shared_ptr<store::ObjectStore>& store() const { return store_; }
+
   // The store key of a chunk (or shard) at grid coordinates.
   std::string ChunkKey(std::span<const uint64_t> grid_coords) const;
   IoStats stats() const;
@@ -95,10 +139,27 @@ class ZarrArray {
   Status UpdateMetadata(const std::function<void(ArrayMetadata&)>& change);
 
   std::vector<ChunkPart> SplitForIo(const Selection& selection, Layout layout) const;
-  Status ReadImpl(const Selection& selection, Elements out, Layout layout);
+  Status ReadImpl(const Selection& selection, Elements out, Layout layout, bool allow_remote = true);
   Status WriteImpl(const Selection& selection, Elements in, Layout layout);
-  Status ReadUnsharded(const std::vector<ChunkPart>& parts, Elements out);
-  Status ReadSharded(const std::vector<ChunkPart>& parts, Elements out);
+  // Per part, the selection inside its chunk as one strided segment per dimension (relative to the
+  // chunk's origin), when push-down is possible at all; empty when not.
+  using PartSegments = std::vector<std::optional<std::vector<Segment>>>;
+  PartSegments RemoteSegments(const Selection& selection, const std::vector<ChunkPart>& parts,
+                              const std::vector<uint64_t>& chunk_shape) const;
+  Status ReadUnsharded(const std::vector<ChunkPart>& parts, const PartSegments& segments,
+                       Elements out);
+  Status ReadSharded(const std::vector<ChunkPart>& parts, const PartSegments& segments,
+                     Elements out);
+  // The request selecting `segments` of the unit of I/O at `key` (a chunk, or [offset, +size) of
+  // a shard).
+  RemoteRequest SelectRequest(const std::string& key, const std::vector<Segment>& segments,
+                              const std::vector<uint64_t>& chunk_shape) const;
+  // Places a select answer's elements at their positions in a chunk-sized buffer and copies the
+  // part out of it.
+  Status ScatterRemote(const RemoteResult& result, const std::vector<Segment>& segments,
+                       const std::vector<uint64_t>& chunk_shape, const ChunkPart& part,
+                       Elements out);
+  void CountRemote(const RemoteResult& result, uint64_t stored_bytes);
   Status DecodeInto(Result<store::GetResult> fetched, const ChunkPart& part,
                     const std::string& key, size_t item, Elements out);
   Status WriteUnsharded(const std::vector<ChunkPart>& parts, Elements in);
@@ -120,6 +181,13 @@ class ZarrArray {
   std::mutex fill_mu_;
 
   std::atomic<uint64_t> bytes_read_{0}, bytes_written_{0}, gets_{0}, puts_{0}, deletes_{0};
+  std::atomic<uint64_t> remote_requests_{0}, remote_bytes_{0}, remote_fallbacks_{0},
+      remote_stored_bytes_{0};
+  // What the active storage server can decode of this array's unit of I/O (set by Adopt).
+  RemoteCodecPlan remote_plan_;
+  // Stored/decoded bytes of whole chunks fetched so far, to estimate unseen chunks' stored size.
+  CompressionEstimate compression_;
+  std::atomic<int> size_samples_{0};  // HEADs spent learning a chunk's stored size
 };
 
 // Writes a zarr.json for a group (creating intermediate groups is the caller's business).

@@ -11,6 +11,7 @@
 #include "zarr/codecs/bytes.h"
 #include "zarr/codecs/crc32c.h"
 #include "zarr/codecs/gzip.h"
+#include "zarr/codecs/numcodecs.h"
 #include "zarr/codecs/registry.h"
 #include "zarr/codecs/transpose.h"
 #include "zarr/codecs/vlen.h"
@@ -57,17 +58,27 @@ Result<std::shared_ptr<const BytesToBytesCodec>> MakeBlosc(const nlohmann::json&
                                                            const BytesCodecContext& x) {
   return Upcast<BytesToBytesCodec>(BloscCodec::FromJson(c, x));
 }
+Result<std::shared_ptr<const BytesToBytesCodec>> MakeNumcodecsShuffle(const nlohmann::json& c,
+                                                                      const BytesCodecContext& x) {
+  return Upcast<BytesToBytesCodec>(NumcodecsShuffleCodec::FromJson(c, x));
+}
+Result<std::shared_ptr<const BytesToBytesCodec>> MakeNumcodecsLz4(const nlohmann::json& c,
+                                                                  const BytesCodecContext& x) {
+  return Upcast<BytesToBytesCodec>(NumcodecsLz4Codec::FromJson(c, x));
+}
 Result<std::shared_ptr<const BytesToBytesCodec>> MakeCrc32c(const nlohmann::json& c,
                                                             const BytesCodecContext&) {
   return Upcast<BytesToBytesCodec>(Crc32cCodec::FromJson(c));
 }
 
 // Sorted by name (SupportedCodecNames relies on it).
-const std::array<CodecFactory, 9> kFactories = {{
+const std::array<CodecFactory, 11> kFactories = {{
     {"blosc", BytesToBytesFactory{&MakeBlosc}},
     {"bytes", ArrayToBytesFactory{&MakeBytes}},
     {"crc32c", BytesToBytesFactory{&MakeCrc32c}},
     {"gzip", BytesToBytesFactory{&MakeGzip}},
+    {"numcodecs.lz4", BytesToBytesFactory{&MakeNumcodecsLz4}},
+    {"numcodecs.shuffle", BytesToBytesFactory{&MakeNumcodecsShuffle}},
     {"sharding_indexed", ArrayToBytesFactory{&MakeSharding}},
     {"transpose", ArrayToArrayFactory{&MakeTranspose}},
     {"vlen-bytes", ArrayToBytesFactory{&MakeVlenBytes}},

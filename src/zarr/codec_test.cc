@@ -333,8 +333,10 @@ TEST(CodecChainTest, UnknownCodecIsUnimplementedAndListsTheSupportedOnes) {
   EXPECT_EQ(r.status().kind(), ErrorKind::kUnimplemented);
   EXPECT_EQ(r.status().message(),
             "codec 'foo' is not supported (supported: blosc, bytes, crc32c, gzip, "
-            "sharding_indexed, transpose, vlen-bytes, vlen-utf8, zstd)");
+            "numcodecs.lz4, numcodecs.shuffle, sharding_indexed, transpose, vlen-bytes, "
+            "vlen-utf8, zstd)");
   EXPECT_NE(FindCodecFactory("zstd"), nullptr);
+  EXPECT_NE(FindCodecFactory("numcodecs.lz4"), nullptr);
   EXPECT_EQ(FindCodecFactory("lz4"), nullptr);
 }
 

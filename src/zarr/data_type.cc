@@ -21,10 +21,12 @@ static_assert(std::endian::native == std::endian::little ||
               std::endian::native == std::endian::big);
 
 // ---------------------------------------------------------------------------------------------
-// Small encoders: base64 (zarr-python's form for byte fill values) and UTF-8 <-> code points.
+// base64 (zarr-python's form for byte fill values).
 
 constexpr char kBase64Alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+}  // namespace
 
 std::string Base64Encode(std::string_view bytes) {
   std::string out;
@@ -51,6 +53,8 @@ std::string Base64Encode(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
 int Base64Digit(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -60,7 +64,8 @@ int Base64Digit(char c) {
   return -1;
 }
 
-// Standard alphabet; padding is optional (tolerated missing, as lenient readers do).
+}  // namespace
+
 bool Base64Decode(std::string_view text, std::string* out) {
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);
   if (text.size() % 4 == 1) return false;
@@ -80,6 +85,11 @@ bool Base64Decode(std::string_view text, std::string* out) {
   }
   return true;
 }
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Small encoders: UTF-8 <-> code points.
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
 bool DecodeUtf8(std::string_view text, std::u32string* out) {
@@ -280,6 +290,7 @@ constexpr std::string_view kFixedBytesName = "null_terminated_bytes";
 constexpr std::string_view kFixedUtf32Name = "fixed_length_utf32";
 constexpr std::string_view kDateTimeName = "numpy.datetime64";
 constexpr std::string_view kTimeDeltaName = "numpy.timedelta64";
+constexpr std::string_view kStructuredName = "structured";
 
 // The units zarr-python (numpy) accepts for datetime64/timedelta64.
 constexpr std::string_view kTimeUnits[] = {"Y",  "M",  "W",  "D",  "h",  "m",  "s",      "ms",
@@ -287,7 +298,7 @@ constexpr std::string_view kTimeUnits[] = {"Y",  "M",  "W",  "D",  "h",  "m",  "
 
 bool NeedsConfiguration(std::string_view name) {
   return name == kRawBytesName || name == kFixedBytesName || name == kFixedUtf32Name ||
-         name == kDateTimeName || name == kTimeDeltaName;
+         name == kDateTimeName || name == kTimeDeltaName || name == kStructuredName;
 }
 
 // "r8", "r16", ...: a positive multiple of 8 bits, written without leading zeros.
@@ -332,7 +343,53 @@ Status CheckConfigurationMembers(std::string_view type_name, const json& configu
   return Status::Ok();
 }
 
+Result<DataType> DataTypeFromJson(const json& j);
+
+// zarr-python's "structured": {"fields": [[name, data type], ...]}, fields packed in order.
+Result<DataType> StructuredType(const json& configuration) {
+  NIMBUS_RETURN_IF_ERROR(CheckConfigurationMembers(kStructuredName, configuration, {"fields"}));
+  const json& fields = configuration["fields"];
+  if (!fields.is_array() || fields.empty()) {
+    return InvalidArgumentError("data type 'structured': fields must be a non-empty list");
+  }
+  DataType type;
+  type.name = std::string(kStructuredName);
+  type.type_class = TypeClass::kStructured;
+  type.swap_size = 1;
+  type.item_size = 0;
+  for (const json& field : fields) {
+    if (!field.is_array() || field.size() != 2 || !field[0].is_string()) {
+      return InvalidArgumentError("data type 'structured': field " +
+                                  field.dump(-1, ' ', false, json::error_handler_t::replace) +
+                                  " is not [name, data type]");
+    }
+    const std::string& field_name = field[0].get_ref<const std::string&>();
+    for (const DataType::Field& seen : type.fields) {
+      if (seen.name == field_name) {
+        return InvalidArgumentError("data type 'structured': field " + Quoted(field_name) +
+                                    " appears twice");
+      }
+    }
+    auto field_type = DataTypeFromJson(field[1]);
+    if (!field_type.ok()) {
+      return field_type.status().WithContext("data type 'structured', field " +
+                                             Quoted(field_name));
+    }
+    if (field_type->variable_length()) {
+      return UnimplementedError("data type 'structured': field " + Quoted(field_name) +
+                                " has the variable-length type " + Quoted(field_type->name) +
+                                ", which records cannot hold");
+    }
+    type.fields.push_back(DataType::Field{
+        field_name, type.item_size, std::make_shared<const DataType>(std::move(field_type).value())});
+    type.item_size += type.fields.back().type->item_size;
+  }
+  type.configuration = {{"fields", fields}};
+  return type;
+}
+
 Result<DataType> ExtensionType(const std::string& name, const json& configuration) {
+  if (name == kStructuredName) return StructuredType(configuration);
   DataType type;
   type.name = name;
   if (name == kDateTimeName || name == kTimeDeltaName) {
@@ -714,6 +771,10 @@ Result<std::string> ParseFill(const DataType& type, const json& j) {
       return j.get<std::string>();
     case TypeClass::kBytes:
       return ParseBase64Fill(type, j, /*pad_to_item_size=*/false);
+    case TypeClass::kStructured:
+      // zarr-python writes the record's bytes in base64 and accepts 0 for all-zero records.
+      if (IsNonNegativeInteger(j) && j.get<uint64_t>() == 0) return std::string(type.item_size, '\0');
+      return ParseBase64Fill(type, j, /*pad_to_item_size=*/true);
   }
   return BadFill(type, j, "a value of the data type");
 }
@@ -800,6 +861,7 @@ nlohmann::json FillValueToJson(const DataType& type, const std::string& fill) {
     case TypeClass::kString:
       return fill;
     case TypeClass::kBytes:
+    case TypeClass::kStructured:
       return Base64Encode(fill);
   }
   return nullptr;

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +29,9 @@ enum class TypeClass {
   kDateTime,     // zarr-python "numpy.datetime64"/"numpy.timedelta64" {unit, scale_factor}: int64
   kString,       // "string": variable-length UTF-8 (vlen-utf8 codec)
   kBytes,        // "variable_length_bytes": variable-length bytes (vlen-bytes codec)
+  kStructured,   // zarr-python "structured" {fields: [[name, data type], ...]}: a numpy record,
+                 // fields packed in order, each field's numbers little-endian (no bytes-codec
+                 // endian: zarr-python reads fields with its default, little); fixed size only
 };
 
 struct DataType {
@@ -38,6 +44,13 @@ struct DataType {
   size_t swap_size = 1;
   // Extension types' configuration as written ({"length_bytes": 7}, {"unit": "s", ...}).
   nlohmann::json configuration;
+  // kStructured: the fields in order, with their byte offsets in the packed record.
+  struct Field {
+    std::string name;
+    size_t offset = 0;
+    std::shared_ptr<const DataType> type;
+  };
+  std::vector<Field> fields;
 
   bool variable_length() const {
     return type_class == TypeClass::kString || type_class == TypeClass::kBytes;
@@ -56,6 +69,10 @@ struct DataType {
     return name == o.name && configuration == o.configuration;
   }
 };
+
+// Standard base64 (zarr-python's text form of bytes); decoding tolerates missing padding.
+std::string Base64Encode(std::string_view bytes);
+bool Base64Decode(std::string_view text, std::string* out);
 
 // Fill values: the element's bytes in native endianness for fixed-size types (item_size bytes),
 // or the value itself for variable-length types. Parses every JSON form the v3 spec allows for

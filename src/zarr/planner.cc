@@ -78,4 +78,29 @@ bool ChooseWholeObject(const TransferModel& model, uint64_t object_size, uint64_
   return whole <= ranged;
 }
 
+bool ChoosePushdown(uint64_t selected_bytes, uint64_t stored_bytes, double min_saving) {
+  if (min_saving >= 1.0 || stored_bytes == 0) return false;
+  const double keep = 1.0 - std::max(0.0, min_saving);
+  return static_cast<double>(selected_bytes + kPushdownResponseOverhead) <=
+         keep * static_cast<double>(stored_bytes);
+}
+
+void CompressionEstimate::Observe(uint64_t stored_bytes, uint64_t decoded_bytes) {
+  std::lock_guard lock(mu_);
+  stored_ += stored_bytes;
+  decoded_ += decoded_bytes;
+}
+
+bool CompressionEstimate::observed() const {
+  std::lock_guard lock(mu_);
+  return decoded_ > 0;
+}
+
+uint64_t CompressionEstimate::Estimate(uint64_t decoded_bytes, double prior_ratio) const {
+  std::lock_guard lock(mu_);
+  const double ratio = decoded_ > 0 ? static_cast<double>(stored_) / static_cast<double>(decoded_)
+                                    : prior_ratio;
+  return static_cast<uint64_t>(ratio * static_cast<double>(decoded_bytes));
+}
+
 }  // namespace nimbus::zarr

@@ -67,4 +67,29 @@ uint64_t PlannedGap(const TransferModel& model, uint64_t useful_bytes, size_t ra
 bool ChooseWholeObject(const TransferModel& model, uint64_t object_size, uint64_t ranged_bytes,
                        size_t ranged_requests, size_t parallelism);
 
+// Selection push-down (remote.h): whether to ask an active storage server for the selected
+// elements of a stored chunk instead of fetching the chunk. The promise is fewer bytes moved to
+// the client, so the rule is about bytes: push when what comes back (the selected elements plus
+// a fixed allowance for the CBOR envelope and headers) is at most (1 - min_saving) of the stored
+// (compressed) bytes the normal path would fetch. min_saving = 0.5: push only when at least half
+// the bytes are saved, which also pays for the extra hop (client -> server -> store). A
+// min_saving >= 1 never pushes; <= 0 pushes whenever it is not a loss.
+inline constexpr uint64_t kPushdownResponseOverhead = 256;
+bool ChoosePushdown(uint64_t selected_bytes, uint64_t stored_bytes, double min_saving);
+
+// The stored size of a chunk the planner has not seen, from what it has seen: chunk_bytes times
+// the ratio of stored to decoded bytes observed so far, or times `prior_ratio` before anything
+// was observed (or when less than one chunk's worth was).
+class CompressionEstimate {
+ public:
+  void Observe(uint64_t stored_bytes, uint64_t decoded_bytes);
+  bool observed() const;
+  uint64_t Estimate(uint64_t decoded_bytes, double prior_ratio = 0.5) const;
+
+ private:
+  mutable std::mutex mu_;
+  uint64_t stored_ = 0;
+  uint64_t decoded_ = 0;
+};
+
 }  // namespace nimbus::zarr

@@ -3,6 +3,10 @@
 scripts/test starts MinIO and Azurite on free loopback ports and describes them in NIMBUS_TEST_*:
     NIMBUS_TEST_S3_ENDPOINT, NIMBUS_TEST_S3_BUCKET, NIMBUS_TEST_S3_ACCESS_KEY,
     NIMBUS_TEST_S3_SECRET_KEY, NIMBUS_TEST_S3_REGION, NIMBUS_TEST_AZURE_CONNECTION_STRING
+scripts/test-garage (make test-garage) points the same NIMBUS_TEST_S3_* at a single-node Garage and
+switches the S3 target with NIMBUS_TEST_S3_FLAVOR=garage, NIMBUS_TEST_S3_REGION=garage,
+NIMBUS_TEST_S3_USE_TLS=true and NIMBUS_TEST_S3_SIGNED_PAYLOADS=true, so that the h5py tests run with
+exactly the seed's variables (S3Config.seed_extras()).
 With NIMBUS_TEST_REQUIRE_SERVERS=1 (set by scripts/test and CI) a missing server variable FAILS the
 test that needs it; otherwise (ad-hoc local runs) such tests are skipped.
 
@@ -118,6 +122,20 @@ class S3Config:
     access_key: str
     secret_key: str
     region: str
+    flavor: str = "minio"                   # NIMBUS_TEST_S3_FLAVOR: minio (make test) | garage
+    use_tls: Optional[str] = None           # NIMBUS_TEST_S3_USE_TLS -> the seed's AWS_USE_TLS
+    signed_payloads: Optional[str] = None   # NIMBUS_TEST_S3_SIGNED_PAYLOADS -> AWS_SIGNED_PAYLOADS
+
+    def seed_extras(self) -> Dict[str, str]:
+        """The seed's AWS_USE_TLS / AWS_SIGNED_PAYLOADS for this target (Garage sets both to
+        "true", as the seed does; MinIO leaves them unset). Added to the STORAGE_PLATFORM /
+        BUCKET_NAME / AWS_* variables the h5py tests already pass."""
+        extras = {}
+        if self.use_tls is not None:
+            extras["AWS_USE_TLS"] = self.use_tls
+        if self.signed_payloads is not None:
+            extras["AWS_SIGNED_PAYLOADS"] = self.signed_payloads
+        return extras
 
 
 @pytest.fixture(scope="session")
@@ -135,12 +153,15 @@ def s3_config() -> S3Config:
         access_key=env["NIMBUS_TEST_S3_ACCESS_KEY"],
         secret_key=env["NIMBUS_TEST_S3_SECRET_KEY"],
         region=os.environ.get("NIMBUS_TEST_S3_REGION", "us-east-1"),
+        flavor=os.environ.get("NIMBUS_TEST_S3_FLAVOR", "minio"),
+        use_tls=os.environ.get("NIMBUS_TEST_S3_USE_TLS"),
+        signed_payloads=os.environ.get("NIMBUS_TEST_S3_SIGNED_PAYLOADS"),
     )
 
 
 @pytest.fixture(scope="session")
 def s3_client(s3_config: S3Config):
-    """boto3 S3 client for the test MinIO (path-style addressing, few retries)."""
+    """boto3 S3 client for the test server (MinIO or Garage; path-style addressing, few retries)."""
     import boto3
     from botocore.config import Config
 

@@ -84,6 +84,7 @@ def nimbus_env(request, tmp_path) -> Dict[str, str]:
                    AWS_S3_ADDRESSING_STYLE="path", AWS_ACCESS_KEY_ID=s3.access_key,
                    AWS_SECRET_ACCESS_KEY=s3.secret_key, AWS_REGION=s3.region,
                    NIMBUS_TEST_NAME_PREFIX=request.getfixturevalue("unique_prefix"))
+        env.update(s3.seed_extras())  # AWS_USE_TLS / AWS_SIGNED_PAYLOADS on Garage (make test-garage)
     return env
 
 

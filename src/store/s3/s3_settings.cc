@@ -479,6 +479,15 @@ Result<S3Settings> ResolveS3Settings(const ConfigMap& explicit_config, const Env
   if (auto s = sources.Explicit("multipart_part_size")) {
     NIMBUS_ASSIGN_OR_RETURN(out.multipart_part_size, ParseByteSize(*s));
   }
+  // After region: "auto" depends on it.
+  if (auto s = sources.First("conditional_writes", {"NIMBUS_S3_CONDITIONAL_WRITES"}, {});
+      s && AsciiLower(TrimWhitespace(s->value)) != "auto") {
+    NIMBUS_ASSIGN_OR_RETURN(out.conditional_writes, ParseSettingBool(*s));
+  } else {
+    // Garage (region "garage" by default) accepts If-None-Match / If-Match on PutObject and
+    // ignores them: a create-only PUT would silently overwrite.
+    out.conditional_writes = out.region != "garage";
+  }
   if (out.retry_initial_backoff_ms > out.retry_max_backoff_ms) {
     return InvalidArgumentError("retry_initial_backoff_ms (" +
                                 std::to_string(out.retry_initial_backoff_ms) +

@@ -39,6 +39,10 @@
 //   deadline_ms                int > 0 (120000)                     -
 //   multipart_threshold        bytes, K/M/G suffixes (64M)          -
 //   multipart_part_size        bytes, K/M/G suffixes (16M)          -
+//   conditional_writes         auto | true | false (auto)           NIMBUS_S3_CONDITIONAL_WRITES
+//                              whether the server honours If-None-Match: * and If-Match on PUT
+//                              (and CompleteMultipartUpload); auto = true, except for region
+//                              "garage": Garage (2.x) ignores both headers and overwrites
 //
 // Booleans accept true/false/1/0/yes/no/on/off. Size suffixes are binary (K = KiB, M = MiB, G =
 // GiB; "KiB", "MiB", "GiB" also accepted). S3 rejects parts under 5 MiB (except the last); smaller
@@ -92,6 +96,11 @@ struct S3Settings {
 
   uint64_t multipart_threshold = uint64_t{64} << 20;
   uint64_t multipart_part_size = uint64_t{16} << 20;
+
+  // Conditional PUTs (If-None-Match: *, If-Match) are sent only when true; otherwise the store
+  // reports StoreCapabilities::conditional_put = false (callers fall back) and refuses conditional
+  // options with kUnimplemented instead of letting the server silently overwrite.
+  bool conditional_writes = true;
 };
 
 // "auto", "path" or "virtual".

@@ -102,6 +102,23 @@ TEST(S3SettingsTest, SeedWithLocalGarageOverPlainHttp) {
   EXPECT_FALSE(s.use_tls);
 }
 
+TEST(S3SettingsTest, ConditionalWritesAreOffForGarageByDefault) {
+  // Garage 2.x ignores If-None-Match / If-Match on PUT; the seed's region names it.
+  EXPECT_TRUE(Resolve({}, {}).conditional_writes);
+  EXPECT_FALSE(Resolve({}, SeedEnvironment()).conditional_writes);  // AWS_REGION=garage
+  EXPECT_FALSE(Resolve({{"region", "garage"}}, {}).conditional_writes);
+  EXPECT_TRUE(Resolve({{"region", "eu-west-1"}}, {}).conditional_writes);
+  // Explicit values win over the region rule, from config or NIMBUS_S3_CONDITIONAL_WRITES.
+  EXPECT_TRUE(Resolve({{"conditional_writes", "true"}}, SeedEnvironment()).conditional_writes);
+  EXPECT_FALSE(Resolve({{"conditional_writes", "off"}}, {}).conditional_writes);
+  EXPECT_FALSE(Resolve({}, {{"NIMBUS_S3_CONDITIONAL_WRITES", "false"}}).conditional_writes);
+  EXPECT_TRUE(Resolve({{"conditional_writes", "auto"}}, {}).conditional_writes);
+  EXPECT_FALSE(
+      Resolve({{"conditional_writes", " Auto "}, {"region", "garage"}}, {}).conditional_writes);
+  EXPECT_THAT(ResolveError({{"conditional_writes", "sometimes"}}, {}).message(),
+              HasSubstr("conditional_writes: expected true or false, got 'sometimes'"));
+}
+
 TEST(S3SettingsTest, SchemeInEndpointBeatsUseTls) {
   ConfigMap env = SeedEnvironment();
   env["AWS_ENDPOINT_URL_S3"] = "http://localhost:3900/";

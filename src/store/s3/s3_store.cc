@@ -169,7 +169,24 @@ std::string S3Store::Describe() const {
   return "s3://" + bucket_ + (prefix_.empty() ? "" : "/" + prefix_);
 }
 
-store::StoreCapabilities S3Store::Capabilities() const { return {}; }
+store::StoreCapabilities S3Store::Capabilities() const {
+  store::StoreCapabilities caps;
+  caps.conditional_put = settings_.conditional_writes;
+  return caps;
+}
+
+Status S3Store::CheckConditionalAllowed(const PutOptions& options,
+                                        std::string_view full_key) const {
+  if (settings_.conditional_writes || (!options.if_none_match_any && options.if_match.empty())) {
+    return Status::Ok();
+  }
+  // Sending the header to a server that ignores it would silently overwrite.
+  return Status(
+      ErrorKind::kUnimplemented,
+      "S3 PUT " + Where(full_key) + ": conditional writes (If-None-Match/If-Match) are off " +
+          "for this endpoint (conditional_writes=false, the default for region 'garage', " +
+          "whose server ignores them); set conditional_writes=true if the server honours them");
+}
 
 std::string S3Store::FullKey(std::string_view key) const {
   if (prefix_.empty()) return std::string(key);
@@ -308,6 +325,9 @@ Future<Result<GetResult>> S3Store::Get(std::string key, ByteRange range) {
 }
 
 Future<Result<PutResult>> S3Store::Put(std::string key, Buffer data, PutOptions options) {
+  if (Status allowed = CheckConditionalAllowed(options, FullKey(key)); !allowed.ok()) {
+    return ReadyFuture(Result<PutResult>(std::move(allowed)));
+  }
   if (data.size() > settings_.multipart_threshold) {
     return PutMultipart(FullKey(key), std::move(data), std::move(options));
   }

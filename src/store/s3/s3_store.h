@@ -42,6 +42,8 @@ class S3Store : public store::ObjectStore {
   Result<http::Request> Build(const Call& call) const;
   std::string FullKey(std::string_view key) const;
   std::string Where(std::string_view full_key) const;  // "s3://bucket/key" for messages
+  // kUnimplemented when `options` asks for a conditional write and conditional_writes is off.
+  Status CheckConditionalAllowed(const store::PutOptions& options, std::string_view full_key) const;
 
   Future<Result<store::PutResult>> PutMultipart(std::string full_key, Buffer data,
                                                 store::PutOptions options);

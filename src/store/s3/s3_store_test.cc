@@ -2,6 +2,7 @@
 // S3 server (MinIO in `make test`) when NIMBUS_TEST_S3_* is set.
 #include "store/s3/s3_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -82,6 +83,28 @@ TEST(S3Addressing, DnsCompatibleBuckets) {
   EXPECT_FALSE(IsDnsCompatibleBucket("-abc"));
 }
 
+TEST(S3Store, ConditionalWritesOffAreRefusedNotSent) {
+  // Garage ignores If-None-Match/If-Match: with conditional_writes off the store says so in its
+  // capabilities and refuses conditional options before any request (the endpoint is never used).
+  ConfigMap config{{"endpoint", "http://127.0.0.1:9"}, {"region", "garage"}, {"anonymous", "true"}};
+  auto settings = ResolveS3Settings(config, MapEnv({}));
+  ASSERT_TRUE(settings.ok()) << settings.status().message();
+  S3Store store(*settings, "bucket", "p");
+  EXPECT_FALSE(store.Capabilities().conditional_put);
+  auto created = store.PutSync("k", "v", {.if_none_match_any = true});
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.status().kind(), ErrorKind::kUnimplemented);
+  EXPECT_THAT(created.status().message(), testing::HasSubstr("conditional_writes"));
+  auto replaced = store.PutSync("k", "v", {.if_match = "\"etag\""});
+  ASSERT_FALSE(replaced.ok());
+  EXPECT_EQ(replaced.status().kind(), ErrorKind::kUnimplemented);
+
+  config["conditional_writes"] = "true";
+  auto trusting = ResolveS3Settings(config, MapEnv({}));
+  ASSERT_TRUE(trusting.ok());
+  EXPECT_TRUE(S3Store(*trusting, "bucket", "p").Capabilities().conditional_put);
+}
+
 // --- Conformance on a real server -------------------------------------------------------------
 
 std::optional<std::string> Env(const char* name) {
@@ -96,6 +119,20 @@ std::string UniquePrefix() {
   return "conformance-" + std::to_string(rd()) + "-" + std::to_string(counter++);
 }
 
+// The test server from NIMBUS_TEST_S3_* (MinIO in `make test`, Garage in `make test-garage`, which
+// also sets NIMBUS_TEST_S3_REGION=garage and NIMBUS_TEST_S3_SIGNED_PAYLOADS=true).
+ConfigMap ServerConfig() {
+  ConfigMap config{{"endpoint", Env("NIMBUS_TEST_S3_ENDPOINT").value_or("")},
+                   {"access_key_id", Env("NIMBUS_TEST_S3_ACCESS_KEY").value_or("")},
+                   {"secret_access_key", Env("NIMBUS_TEST_S3_SECRET_KEY").value_or("")},
+                   {"region", Env("NIMBUS_TEST_S3_REGION").value_or("us-east-1")},
+                   {"addressing", "path"}};
+  if (auto signed_payloads = Env("NIMBUS_TEST_S3_SIGNED_PAYLOADS")) {
+    config["signed_payloads"] = *signed_payloads;
+  }
+  return config;
+}
+
 store::ConformanceParam MinioParam() {
   store::ConformanceParam param;
   param.name = "s3";
@@ -106,12 +143,7 @@ store::ConformanceParam MinioParam() {
     return param;
   }
   param.make_store = []() -> std::shared_ptr<store::ObjectStore> {
-    ConfigMap config{{"endpoint", *Env("NIMBUS_TEST_S3_ENDPOINT")},
-                     {"access_key_id", Env("NIMBUS_TEST_S3_ACCESS_KEY").value_or("")},
-                     {"secret_access_key", Env("NIMBUS_TEST_S3_SECRET_KEY").value_or("")},
-                     {"region", Env("NIMBUS_TEST_S3_REGION").value_or("us-east-1")},
-                     {"addressing", "path"}};
-    auto settings = ResolveS3Settings(config, MapEnv({}));
+    auto settings = ResolveS3Settings(ServerConfig(), MapEnv({}));
     if (!settings.ok()) return nullptr;
     return std::make_shared<S3Store>(*settings, *Env("NIMBUS_TEST_S3_BUCKET"), UniquePrefix());
   };
@@ -123,12 +155,7 @@ TEST(S3Server, CreateBucketIsIdempotentForItsOwner) {
     if (Env("NIMBUS_TEST_REQUIRE_SERVERS") == "1") FAIL() << "NIMBUS_TEST_S3_ENDPOINT not set";
     GTEST_SKIP() << "NIMBUS_TEST_S3_ENDPOINT not set (make test starts MinIO and sets it)";
   }
-  ConfigMap config{{"endpoint", *Env("NIMBUS_TEST_S3_ENDPOINT")},
-                   {"access_key_id", Env("NIMBUS_TEST_S3_ACCESS_KEY").value_or("")},
-                   {"secret_access_key", Env("NIMBUS_TEST_S3_SECRET_KEY").value_or("")},
-                   {"region", Env("NIMBUS_TEST_S3_REGION").value_or("us-east-1")},
-                   {"addressing", "path"}};
-  auto settings = ResolveS3Settings(config, MapEnv({}));
+  auto settings = ResolveS3Settings(ServerConfig(), MapEnv({}));
   ASSERT_TRUE(settings.ok());
   std::string bucket = "created-" + std::to_string(std::random_device{}());
   S3Store store(*settings, bucket, "");
