@@ -16,7 +16,7 @@ NIMBUS_H5PY_BUILD_PINS="Cython==3.3.1 pkgconfig==1.6.0 setuptools==84.2.1"
 NIMBUS_H5PY_VERSION=3.16.0
 # Installed into the same venv by a separate cached step, so changing them never rebuilds h5py:
 # obstore lets zarr-python read S3 directly (interop tests); tensorstore is a benchmark anchor.
-NIMBUS_PIP_EXTRA_PINS="obstore==0.12.1 tensorstore==0.1.86"
+NIMBUS_PIP_EXTRA_PINS="obstore==0.12.1 tensorstore==0.1.86 cbor2==6.2.1 requests==2.34.2"
 
 # Test servers (built/installed from the Go module proxy and npm).
 NIMBUS_MINIO_MODULE=github.com/minio/minio
@@ -27,6 +27,12 @@ NIMBUS_AZURITE_VERSION=3.35.0
 # Garage (Rust crate `garage`, cargo install --locked; only for `make test-garage`, never for
 # `make test`: a cold build took 80 min on 2 busy cores). Default features.
 NIMBUS_GARAGE_VERSION=2.5.0
+# Reductionist (crate `reductionist`), the benchmark anchor of nimbus-active (bench/active.py); only
+# with `scripts/bootstrap --with-reductionist` (a cold build takes about 40 minutes on 2 cores).
+NIMBUS_REDUCTIONIST_VERSION=0.13.1
+# PyActiveStorage in a venv of its own (its s3fs/aiobotocore pins conflict with boto3's): the client
+# that computes means through nimbus-active in tests/integration/test_active_clients.py.
+NIMBUS_PYACTIVESTORAGE_VERSION=0.8.0
 
 # Minimum host toolchain that bootstrap does not install itself.
 NIMBUS_GO_MIN_VERSION=1.24

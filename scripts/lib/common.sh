@@ -21,6 +21,8 @@ nimbus_azurite_dir()       { echo "$NIMBUS_CACHE/azurite-$NIMBUS_AZURITE_VERSION
 nimbus_hdf5_api_tests_dir() { echo "$NIMBUS_CACHE/hdf5-api-tests-$NIMBUS_HDF5_VERSION"; }
 # Garage's own tags are v<version>.
 nimbus_garage_dir()        { echo "$NIMBUS_CACHE/garage-v$NIMBUS_GARAGE_VERSION"; }
+nimbus_reductionist_dir()  { echo "$NIMBUS_CACHE/reductionist-$NIMBUS_REDUCTIONIST_VERSION"; }
+nimbus_pyactivestorage_venv_dir() { echo "$NIMBUS_CACHE/venv-pyactivestorage-$NIMBUS_PYACTIVESTORAGE_VERSION"; }
 # The HDF5 prefix bootstrap chose (system or cache) is recorded here so scripts/env needs no probing.
 nimbus_hdf5_prefix_file()  { echo "$NIMBUS_CACHE/hdf5.prefix"; }
 
