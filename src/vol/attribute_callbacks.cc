@@ -2,6 +2,7 @@
 // "attributes": the plain JSON value under the attribute's name, and its exact HDF5 type and shape
 // under "_nimbus" -> "attributes" -> name (docs/format.md "Attributes"). Every change is a
 // conditional read-modify-write of the owner's zarr.json.
+#include <algorithm>
 #include <cstring>
 
 #include "vol/callbacks.h"
@@ -15,7 +16,12 @@ using nlohmann::json;
 struct AttributeEntry {
   StoredType type;
   AttributeShape shape;
+  H5T_cset_t name_cset = H5T_CSET_ASCII;
 };
+
+bool IsAscii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; });
+}
 
 json ShapeToJson(const AttributeShape& shape) {
   if (!shape) return nullptr;
@@ -52,8 +58,10 @@ Result<AttributeEntry> EntryOf(const json& attributes, const std::string& name,
   if (const json* d = Described(attributes, name)) {
     NIMBUS_ASSIGN_OR_RETURN(entry.type, MakeStoredType(d->at("type")));
     NIMBUS_ASSIGN_OR_RETURN(entry.shape, ShapeFromJson(d->value("shape", json::array())));
+    if (d->value("name_cset", "") == "utf8" || !IsAscii(name)) entry.name_cset = H5T_CSET_UTF8;
     return entry;
   }
+  if (!IsAscii(name)) entry.name_cset = H5T_CSET_UTF8;
   auto inferred = InferAttribute(*value);
   if (!inferred.ok()) {
     return inferred.status().WithContext("attribute '" + name + "' of '/" + owner + "'");
@@ -82,8 +90,10 @@ Status CheckAttributeName(const std::string& name) {
 Result<Attribute*> OpenAttribute(File& file, const std::string& owner, const std::string& name) {
   NIMBUS_ASSIGN_OR_RETURN(json attributes, ReadNodeAttributes(file, owner));
   NIMBUS_ASSIGN_OR_RETURN(AttributeEntry entry, EntryOf(attributes, name, owner));
-  return new Attribute(file.shared_file(), owner, name, std::move(entry.type),
-                       std::move(entry.shape));
+  auto* a = new Attribute(file.shared_file(), owner, name, std::move(entry.type),
+                          std::move(entry.shape));
+  a->set_name_cset(entry.name_cset);
+  return a;
 }
 
 Result<std::string> NameByIndex(File& file, const std::string& owner, H5_index_t index,
@@ -103,7 +113,7 @@ H5A_info_t InfoOf(const Attribute& a) {
   H5A_info_t info;
   std::memset(&info, 0, sizeof info);
   info.corder_valid = false;
-  info.cset = H5T_CSET_UTF8;
+  info.cset = a.name_cset();
   info.data_size = NumElements(a.shape()) * H5Tget_size(a.type().file_type.get());
   return info;
 }
@@ -253,9 +263,17 @@ Result<std::vector<std::string>> AttributeNames(File& file, const std::string& p
   return names;  // nlohmann's object keeps keys sorted: HDF5's name order
 }
 
+// The object an H5A*_by_idx location names (its link access list checked, soft links followed).
+static Result<std::string> OwnerByIdx(Object& base, const H5VL_loc_by_idx_t& by_idx) {
+  NIMBUS_RETURN_IF_ERROR(CheckAccessList(by_idx.lapl_id, "link access"));
+  return ResolveObjectPath(base.file(), base.path(), by_idx.name);
+}
+
 void* AttrCreate(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t type_id,
-                 hid_t space_id, hid_t, hid_t, hid_t, void**) {
+                 hid_t space_id, hid_t acpl_id, hid_t aapl_id, hid_t, void**) {
   return GuardPointer<Object>(__func__, {H5E_ATTR, H5E_CANTCREATE}, [&]() -> Result<Object*> {
+    NIMBUS_RETURN_IF_ERROR(CheckPropertyList(acpl_id, H5P_ATTRIBUTE_CREATE, "attribute creation"));
+    NIMBUS_RETURN_IF_ERROR(CheckAccessList(aapl_id, "attribute access"));
     Object& base = AsObject(obj);
     File& file = base.file();
     const std::string attr_name = name == nullptr ? "" : name;
@@ -263,6 +281,10 @@ void* AttrCreate(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_
     NIMBUS_RETURN_IF_ERROR(CheckAttributeName(attr_name));
     NIMBUS_ASSIGN_OR_RETURN(std::string owner, OwnerPath(base, loc));
     const std::string what = "attribute '" + attr_name + "' of '/" + owner + "'";
+    H5T_cset_t name_cset = H5T_CSET_ASCII;
+    if (acpl_id != H5P_DEFAULT && H5Pget_char_encoding(acpl_id, &name_cset) < 0) {
+      return Hdf5CallFailed("reading the character encoding of " + what);
+    }
     auto type = StoredTypeOf(type_id);
     if (!type.ok()) return type.status().WithContext(what);
     AttributeShape shape;
@@ -289,22 +311,28 @@ void* AttrCreate(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_
         return Status(ErrorKind::kPreconditionFailed, what + " already exists");
       }
       attributes[attr_name] = initial;
-      attributes[kReservedAttribute]["attributes"][attr_name] = {{"type", type->description},
-                                                                 {"shape", ShapeToJson(shape)}};
+      json& described = attributes[kReservedAttribute]["attributes"][attr_name];
+      described = {{"type", type->description}, {"shape", ShapeToJson(shape)}};
+      if (name_cset == H5T_CSET_UTF8) described["name_cset"] = "utf8";
       return Status::Ok();
     }));
-    return static_cast<Object*>(new Attribute(file.shared_file(), owner, attr_name,
-                                              std::move(type).value(), std::move(shape)));
+    auto* a = new Attribute(file.shared_file(), owner, attr_name, std::move(type).value(),
+                            std::move(shape));
+    a->set_name_cset(name_cset == H5T_CSET_UTF8 || !IsAscii(attr_name) ? H5T_CSET_UTF8
+                                                                       : H5T_CSET_ASCII);
+    return static_cast<Object*>(a);
   });
 }
 
-void* AttrOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t, void**) {
+void* AttrOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t aapl_id, hid_t,
+               void**) {
   return GuardPointer<Object>(__func__, {H5E_ATTR, H5E_CANTOPENOBJ}, [&]() -> Result<Object*> {
+    NIMBUS_RETURN_IF_ERROR(CheckAccessList(aapl_id, "attribute access"));
     Object& base = AsObject(obj);
     File& file = base.file();
     if (loc->type == H5VL_OBJECT_BY_IDX) {
       const auto& by_idx = loc->loc_data.loc_by_idx;
-      NIMBUS_ASSIGN_OR_RETURN(std::string owner, ResolvePath(base.path(), by_idx.name));
+      NIMBUS_ASSIGN_OR_RETURN(std::string owner, OwnerByIdx(base, by_idx));
       NIMBUS_ASSIGN_OR_RETURN(std::string attr_name, NameByIndex(file, owner, by_idx.idx_type,
                                                                  by_idx.order, by_idx.n));
       NIMBUS_ASSIGN_OR_RETURN(Attribute * a, OpenAttribute(file, owner, attr_name));
@@ -335,7 +363,7 @@ herr_t AttrGet(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
       case H5VL_ATTR_GET_ACPL: {
         hid_t acpl = H5Pcreate(H5P_ATTRIBUTE_CREATE);
         if (acpl < 0) return Hdf5CallFailed("creating an attribute creation property list");
-        H5Pset_char_encoding(acpl, H5T_CSET_UTF8);
+        H5Pset_char_encoding(acpl, static_cast<Attribute&>(base).name_cset());
         args->args.get_acpl.acpl_id = acpl;
         return Status::Ok();
       }
@@ -371,7 +399,7 @@ herr_t AttrGet(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
           attr_name = static_cast<Attribute&>(base).name();
         } else if (g.loc_params.type == H5VL_OBJECT_BY_IDX) {
           const auto& by_idx = g.loc_params.loc_data.loc_by_idx;
-          NIMBUS_ASSIGN_OR_RETURN(std::string owner, ResolvePath(base.path(), by_idx.name));
+          NIMBUS_ASSIGN_OR_RETURN(std::string owner, OwnerByIdx(base, by_idx));
           NIMBUS_ASSIGN_OR_RETURN(attr_name, NameByIndex(base.file(), owner, by_idx.idx_type,
                                                          by_idx.order, by_idx.n));
         } else {
@@ -388,7 +416,7 @@ herr_t AttrGet(void* obj, H5VL_attr_get_args_t* args, hid_t, void**) {
           a = &static_cast<Attribute&>(base);
         } else if (g.loc_params.type == H5VL_OBJECT_BY_IDX) {
           const auto& by_idx = g.loc_params.loc_data.loc_by_idx;
-          NIMBUS_ASSIGN_OR_RETURN(std::string owner, ResolvePath(base.path(), by_idx.name));
+          NIMBUS_ASSIGN_OR_RETURN(std::string owner, OwnerByIdx(base, by_idx));
           NIMBUS_ASSIGN_OR_RETURN(std::string attr_name,
                                   NameByIndex(base.file(), owner, by_idx.idx_type, by_idx.order,
                                               by_idx.n));

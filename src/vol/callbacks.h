@@ -17,6 +17,13 @@ namespace nimbus::vol {
 
 inline Object& AsObject(void* obj) { return *static_cast<Object*>(obj); }
 
+// HDF5 passes access (and some creation) property lists through unchecked; the native connector
+// fails when it reads them, so must we: H5P_DEFAULT or a property list ID, else kInvalidArgument
+// "invalid <what> property list".
+Status CheckAccessList(hid_t plist, const char* what);
+// CheckAccessList, and a list that is not H5P_DEFAULT must be of `plist_class` (e.g.
+// H5P_ATTRIBUTE_CREATE).
+Status CheckPropertyList(hid_t plist, hid_t plist_class, const char* what);
 // The node path designated by a callback's location (BY_SELF, BY_NAME, BY_IDX, BY_TOKEN), soft
 // links followed (docs/format.md "Links").
 Result<std::string> LocatedPath(Object& obj, const H5VL_loc_params_t* loc);

@@ -205,7 +205,8 @@ Result<Dataset*> CreateDataset(Object& base, const H5VL_loc_params_t* loc, const
   std::string path;
   if (!anonymous) {
     NIMBUS_ASSIGN_OR_RETURN(std::string where, LocatedPath(base, loc));
-    NIMBUS_ASSIGN_OR_RETURN(path, ResolvePath(where, name));
+    // Soft links in the name lead to where the new link goes (H5Dcreate2(file, "link/x")).
+    NIMBUS_ASSIGN_OR_RETURN(path, ResolveLinkPath(file, where, name));
     if (path.empty()) return InvalidArgumentError("a dataset cannot replace the root group");
     NIMBUS_RETURN_IF_ERROR(CheckNodeName(LastComponent(path)));
     NIMBUS_ASSIGN_OR_RETURN(NodeKind existing, LookupNode(file, path));
@@ -610,6 +611,9 @@ Status ReadOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hi
                void* buf) {
   NIMBUS_ASSIGN_OR_RETURN(zarr::Selection selection, FileSelection(file_space, d.array().shape()));
   const uint64_t n = selection.num_elements();
+  // HDF5 does not check the buffer in its API layer (native refuses it in H5D__read); the chunk
+  // decoders would write through it.
+  if (n > 0 && buf == nullptr) return InvalidArgumentError("H5Dread: buffer is NULL");
   NIMBUS_ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(mem_space, file_space, n));
   if (n == 0) return Status::Ok();
   const StoredType& type = d.type();
@@ -655,6 +659,7 @@ Status WriteOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, h
   NIMBUS_RETURN_IF_ERROR(d.file().CheckWritable("write dataset '/" + d.path() + "'"));
   NIMBUS_ASSIGN_OR_RETURN(zarr::Selection selection, FileSelection(file_space, d.array().shape()));
   const uint64_t n = selection.num_elements();
+  if (n > 0 && buf == nullptr) return InvalidArgumentError("H5Dwrite: buffer is NULL");
   NIMBUS_ASSIGN_OR_RETURN(MemoryPlan plan, PlanMemory(mem_space, file_space, n));
   if (n == 0) return Status::Ok();
   const StoredType& type = d.type();
@@ -779,6 +784,11 @@ Result<hid_t> MakeSpace(Dataset& d) {
 
 Status SetExtent(Dataset& d, const hsize_t* size) {
   NIMBUS_RETURN_IF_ERROR(d.file().CheckWritable("resize dataset '/" + d.path() + "'"));
+  if (d.facts().layout != "chunked") {
+    // As in HDF5 (H5D__set_extent): only chunked datasets change their extent.
+    return InvalidArgumentError("cannot resize dataset '/" + d.path() + "': it has " +
+                                d.facts().layout + " storage; only chunked datasets can be resized");
+  }
   const auto& shape = d.array().shape();
   std::vector<uint64_t> new_shape(size, size + shape.size());
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -792,23 +802,37 @@ Status SetExtent(Dataset& d, const hsize_t* size) {
   return d.array().Resize(new_shape);
 }
 
+// A copy of the application's dataset access property list, kept for H5Dget_access_plist
+// (none for H5P_DEFAULT).
+Result<Hid> CopyDapl(hid_t dapl_id) {
+  if (dapl_id == H5P_DEFAULT || dapl_id == H5P_DATASET_ACCESS_DEFAULT) return Hid();
+  Hid copy(H5Pcopy(dapl_id));
+  if (!copy.valid()) return Hdf5CallFailed("copying the dataset access property list");
+  return copy;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Callbacks
 
 void* DatasetCreate(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t lcpl_id,
-                    hid_t type_id, hid_t space_id, hid_t dcpl_id, hid_t, hid_t, void**) {
+                    hid_t type_id, hid_t space_id, hid_t dcpl_id, hid_t dapl_id, hid_t, void**) {
   return GuardPointer<Object>(__func__, {H5E_DATASET, H5E_CANTCREATE}, [&]() -> Result<Object*> {
+    NIMBUS_RETURN_IF_ERROR(CheckAccessList(dapl_id, "dataset access"));
+    NIMBUS_ASSIGN_OR_RETURN(Hid dapl, CopyDapl(dapl_id));
     NIMBUS_ASSIGN_OR_RETURN(Dataset * d, CreateDataset(AsObject(obj), loc, name, lcpl_id, type_id,
                                                        space_id, dcpl_id));
+    d->set_dapl(std::move(dapl));
     return static_cast<Object*>(d);
   });
 }
 
-void* DatasetOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t, hid_t,
+void* DatasetOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid_t dapl_id, hid_t,
                   void**) {
   return GuardPointer<Object>(__func__, {H5E_DATASET, H5E_CANTOPENOBJ}, [&]() -> Result<Object*> {
+    NIMBUS_RETURN_IF_ERROR(CheckAccessList(dapl_id, "dataset access"));
+    NIMBUS_ASSIGN_OR_RETURN(Hid dapl, CopyDapl(dapl_id));
     Object& base = AsObject(obj);
     NIMBUS_ASSIGN_OR_RETURN(std::string where, LocatedPath(base, loc));
     NIMBUS_ASSIGN_OR_RETURN(std::string path, ResolvePath(where, name));
@@ -818,6 +842,7 @@ void* DatasetOpen(void* obj, const H5VL_loc_params_t* loc, const char* name, hid
     }
     if (kind == NodeKind::kGroup) return InvalidArgumentError("'/" + path + "' is a group");
     NIMBUS_ASSIGN_OR_RETURN(Dataset * d, OpenDataset(base.file(), path));
+    d->set_dapl(std::move(dapl));
     return static_cast<Object*>(d);
   });
 }
@@ -855,7 +880,8 @@ herr_t DatasetGet(void* obj, H5VL_dataset_get_args_t* args, hid_t, void**) {
     auto& d = static_cast<Dataset&>(AsObject(obj));
     switch (args->op_type) {
       case H5VL_DATASET_GET_DAPL: {
-        hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+        // The list the dataset was created or opened with, as native does.
+        hid_t dapl = d.dapl() >= 0 ? H5Pcopy(d.dapl()) : H5Pcreate(H5P_DATASET_ACCESS);
         if (dapl < 0) return Hdf5CallFailed("creating a dataset access property list");
         args->args.get_dapl.dapl_id = dapl;
         return Status::Ok();

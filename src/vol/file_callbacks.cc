@@ -28,7 +28,10 @@ struct OpenIdScan {
 
 herr_t CollectOpenId(hid_t id, void* udata) {
   auto* scan = static_cast<OpenIdScan*>(udata);
-  void* obj = H5VLobject(id);
+  // Transient datatypes (H5F_OBJ_DATATYPE scans) have no VOL object: not an error to report.
+  void* obj = nullptr;
+  H5E_BEGIN_TRY { obj = H5VLobject(id); }
+  H5E_END_TRY
   // H5VLobject of a foreign connector's ID is that connector's object: only trust our own.
   if (obj != nullptr && Object::IsLive(obj) && &AsObject(obj).file() == scan->file) {
     scan->ids.push_back(id);

@@ -183,14 +183,6 @@ Status CollectSubtree(File& file, const std::string& start, const std::string& p
   return Status::Ok();
 }
 
-// HDF5 passes access property lists through unchecked; native fails when it reads them, so must we.
-Status CheckAccessList(hid_t plist, const char* what) {
-  if (plist == H5P_DEFAULT || (plist > 0 && H5Iget_type(plist) == H5I_GENPROP_LST)) {
-    return Status::Ok();
-  }
-  return InvalidArgumentError(std::string("invalid ") + what + " property list");
-}
-
 // The node path or link path a location designates. Objects are reached through soft links
 // (follow_last); link operations act on the last link itself.
 Result<std::string> Located(Object& obj, const H5VL_loc_params_t* loc, bool follow_last) {
@@ -298,6 +290,21 @@ Result<std::vector<std::string>> ChildNames(File& file, const std::string& path,
   std::vector<std::string> names;
   for (ChildLink& link : links) names.push_back(std::move(link.name));
   return names;
+}
+
+Status CheckAccessList(hid_t plist, const char* what) {
+  if (plist == H5P_DEFAULT || (plist > 0 && H5Iget_type(plist) == H5I_GENPROP_LST)) {
+    return Status::Ok();
+  }
+  return InvalidArgumentError(std::string("invalid ") + what + " property list");
+}
+
+Status CheckPropertyList(hid_t plist, hid_t plist_class, const char* what) {
+  NIMBUS_RETURN_IF_ERROR(CheckAccessList(plist, what));
+  if (plist != H5P_DEFAULT && H5Pisa_class(plist, plist_class) <= 0) {
+    return InvalidArgumentError(std::string("not a ") + what + " property list");
+  }
+  return Status::Ok();
 }
 
 Result<std::string> LocatedPath(Object& obj, const H5VL_loc_params_t* loc) {

@@ -184,9 +184,14 @@ class Dataset final : public Object {
   const StoredType& type() const { return type_; }
   const DatasetFacts& facts() const { return facts_; }
   bool scalar() const { return array_->shape().empty(); }
+  // The dataset access property list this handle was created or opened with (a copy; invalid
+  // for H5P_DEFAULT), for H5Dget_access_plist.
+  hid_t dapl() const { return dapl_.get(); }
+  void set_dapl(Hid dapl) { dapl_ = std::move(dapl); }
 
  private:
   std::shared_ptr<zarr::ZarrArray> array_;
+  Hid dapl_;
   StoredType type_;
   DatasetFacts facts_;
   bool anonymous_;
@@ -204,9 +209,14 @@ class Attribute final : public Object {
   const std::string& name() const { return name_; }
   const StoredType& type() const { return type_; }
   const AttributeShape& shape() const { return shape_; }
+  // The character set of the name as created (H5Pset_char_encoding of the ACPL): ASCII unless
+  // UTF-8 was asked for or the name is not ASCII.
+  H5T_cset_t name_cset() const { return name_cset_; }
+  void set_name_cset(H5T_cset_t cset) { name_cset_ = cset; }
 
  private:
   std::string name_;
+  H5T_cset_t name_cset_ = H5T_CSET_ASCII;
   StoredType type_;
   AttributeShape shape_;
 };

@@ -4,7 +4,8 @@
  * Checks soft links (create, value, info, open through, dangling, intermediate paths), H5Lmove,
  * H5Ocopy, H5Ldelete, link creation order, object info and tokens across opens, H5Fget_obj_count
  * and H5Fget_obj_ids, H5Fget_name/intent, H5Fflush, exclusive create, read-only writes,
- * H5Fis_accessible (no error-stack noise for a missing file) and H5Fdelete.
+ * H5Fis_accessible (no error-stack noise for a missing file) and H5Fdelete; and what HDF5's API
+ * test suite checks (NULL buffers, invalid property lists, capability flags; api_conformance).
  *
  * The connector is selected explicitly (H5Pset_vol); where FILE goes comes from the environment as
  * for vol_c_roundtrip. Prints one line per failed check and exits 1 if any failed. */
@@ -246,6 +247,114 @@ static int files(hid_t fapl, const char *name) {
   return 0;
 }
 
+/* What HDF5's API test suite (scripts/hdf5-api-tests) found: NULL buffers, datasets created through
+ * soft links, invalid property lists, property lists that round-trip, resizing non-chunked
+ * datasets, and the capability flags claimed. */
+static int api_conformance(hid_t fapl, const char *name) {
+  hid_t file, dset, space, scalar, dcpl, dapl, dapl2, acpl, acpl2, attr, none_space;
+  hsize_t n = 4, one = 1, big = 8, unlimited = H5S_UNLIMITED;
+  uint64_t flags = 0;
+  int values[4] = {5, 6, 7, 8};
+  H5T_cset_t cset = H5T_CSET_ERROR;
+  char prefix[64];
+
+  CALL(H5Pget_vol_cap_flags(fapl, &flags));
+  EXPECT(!(flags & H5VL_CAP_FLAG_HARD_LINKS)); /* extra hard links are refused */
+  EXPECT(flags & H5VL_CAP_FLAG_SOFT_LINKS);
+  EXPECT(flags & H5VL_CAP_FLAG_DATASET_MORE);
+  EXPECT(flags & H5VL_CAP_FLAG_GROUP_MORE);
+
+  CALL(file = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  CALL(H5Gclose(H5Gcreate2(file, "g", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)));
+  CALL(H5Lcreate_soft("/g", file, "link", H5P_DEFAULT, H5P_DEFAULT));
+  CALL(space = H5Screate_simple(1, &n, NULL));
+  CALL(scalar = H5Screate(H5S_SCALAR));
+
+  /* A dataset created through a soft link lands in the link's target group. */
+  CALL(dset = H5Dcreate2(file, "link/x", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT));
+  EXPECT(H5Lexists(file, "g/x", H5P_DEFAULT) > 0);
+  CALL(H5Dwrite(dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values));
+
+  /* NULL buffers: refused when elements are selected (no crash), fine when none are. */
+  REFUSED(H5Dread(dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, NULL));
+  REFUSED(H5Dwrite(dset, H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, NULL));
+  CALL(none_space = H5Screate_simple(1, &n, NULL));
+  CALL(H5Sselect_none(none_space));
+  CALL(H5Dread(dset, H5T_NATIVE_INT, none_space, none_space, H5P_DEFAULT, NULL));
+  CALL(H5Sclose(none_space));
+  CALL(H5Dclose(dset));
+
+  /* Invalid access and creation property lists are refused. */
+  REFUSED(H5Dcreate2(file, "bad", H5T_NATIVE_INT, space, H5P_DEFAULT, H5P_DEFAULT,
+                     H5I_INVALID_HID));
+  EXPECT(H5Lexists(file, "bad", H5P_DEFAULT) == 0);
+  REFUSED(H5Dopen2(file, "g/x", H5I_INVALID_HID));
+  CALL(dset = H5Dopen2(file, "g/x", H5P_DEFAULT));
+  REFUSED(H5Acreate2(dset, "a", H5T_NATIVE_INT, scalar, H5I_INVALID_HID, H5P_DEFAULT));
+  CALL(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+  REFUSED(H5Acreate2(dset, "a", H5T_NATIVE_INT, scalar, dcpl, H5P_DEFAULT)); /* wrong class */
+  REFUSED(H5Acreate2(dset, "a", H5T_NATIVE_INT, scalar, H5P_DEFAULT, H5I_INVALID_HID));
+  EXPECT(H5Aexists(dset, "a") == 0);
+
+  /* H5Aget_create_plist: the name encoding as created (ASCII by default), also after re-opening. */
+  CALL(acpl = H5Pcreate(H5P_ATTRIBUTE_CREATE));
+  CALL(H5Pset_char_encoding(acpl, H5T_CSET_UTF8));
+  CALL(H5Aclose(H5Acreate2(dset, "utf8", H5T_NATIVE_INT, scalar, acpl, H5P_DEFAULT)));
+  CALL(H5Aclose(H5Acreate2(dset, "plain", H5T_NATIVE_INT, scalar, H5P_DEFAULT, H5P_DEFAULT)));
+  CALL(H5Pclose(acpl));
+  REFUSED(H5Aopen(dset, "plain", H5I_INVALID_HID));
+  REFUSED(H5Aopen_by_name(file, "g/x", "plain", H5I_INVALID_HID, H5P_DEFAULT));
+  REFUSED(H5Aopen_by_idx(file, "g/x", H5_INDEX_NAME, H5_ITER_INC, 0, H5I_INVALID_HID, H5P_DEFAULT));
+  REFUSED(H5Aopen_by_idx(file, "g/x", H5_INDEX_NAME, H5_ITER_INC, 0, H5P_DEFAULT, H5I_INVALID_HID));
+  CALL(attr = H5Aopen_by_idx(file, "link/x", H5_INDEX_NAME, H5_ITER_INC, 1, H5P_DEFAULT,
+                             H5P_DEFAULT)); /* "plain" < "utf8", through the soft link */
+  CALL(acpl2 = H5Aget_create_plist(attr));
+  CALL(H5Pget_char_encoding(acpl2, &cset));
+  EXPECT(cset == H5T_CSET_UTF8);
+  CALL(H5Pclose(acpl2));
+  CALL(H5Aclose(attr));
+  CALL(attr = H5Aopen(dset, "plain", H5P_DEFAULT));
+  CALL(acpl2 = H5Aget_create_plist(attr));
+  CALL(H5Pget_char_encoding(acpl2, &cset));
+  EXPECT(cset == H5T_CSET_ASCII);
+  CALL(H5Pclose(acpl2));
+  CALL(H5Aclose(attr));
+  CALL(H5Dclose(dset));
+
+  /* H5Dget_access_plist returns the list the dataset was opened with. */
+  CALL(dapl = H5Pcreate(H5P_DATASET_ACCESS));
+  CALL(H5Pset_efile_prefix(dapl, "/some/prefix"));
+  CALL(dset = H5Dopen2(file, "g/x", dapl));
+  CALL(dapl2 = H5Dget_access_plist(dset));
+  EXPECT(H5Pget_efile_prefix(dapl2, prefix, sizeof prefix) > 0 &&
+         strcmp(prefix, "/some/prefix") == 0);
+  CALL(H5Pclose(dapl2));
+  CALL(H5Dclose(dset));
+  CALL(dset = H5Dopen2(file, "g/x", H5P_DEFAULT));
+  CALL(dapl2 = H5Dget_access_plist(dset));
+  EXPECT(H5Pget_efile_prefix(dapl2, prefix, sizeof prefix) == 0);
+  CALL(H5Pclose(dapl2));
+  CALL(H5Pclose(dapl));
+
+  /* Only chunked datasets change their extent, as in HDF5. */
+  REFUSED(H5Dset_extent(dset, &one));
+  CALL(H5Dclose(dset));
+  CALL(H5Sclose(space));
+  CALL(space = H5Screate_simple(1, &n, &unlimited));
+  CALL(H5Pset_chunk(dcpl, 1, &n));
+  CALL(dset = H5Dcreate2(file, "chunked", H5T_NATIVE_INT, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  CALL(H5Dset_extent(dset, &big));
+  CALL(H5Dclose(dset));
+
+  CALL(H5Pclose(dcpl));
+  CALL(H5Sclose(space));
+  CALL(H5Sclose(scalar));
+  CALL(H5Fclose(file));
+  CALL(H5Fdelete(name, fapl));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   hid_t vol, fapl;
   if (argc != 2) {
@@ -255,7 +364,10 @@ int main(int argc, char **argv) {
   CALL(vol = H5VLregister_connector_by_name("nimbus", H5P_DEFAULT));
   CALL(fapl = H5Pcreate(H5P_FILE_ACCESS));
   CALL(H5Pset_vol(fapl, vol, NULL));
-  if (links(fapl, argv[1]) != 0 || files(fapl, argv[1]) != 0) return 1;
+  if (links(fapl, argv[1]) != 0 || files(fapl, argv[1]) != 0 ||
+      api_conformance(fapl, argv[1]) != 0) {
+    return 1;
+  }
   CALL(H5Pclose(fapl));
   CALL(H5VLclose(vol));
   if (failures != 0) {
