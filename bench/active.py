@@ -5,7 +5,9 @@ Both servers run on loopback next to one MinIO; a thread-per-connection load gen
 HTTP/1.1, --concurrency connections) sends POST /v2/<op> requests for --seconds per scenario and
 server, servers alternating so drift hits both. Reported per scenario: requests/s, GB/s reduced
 (decoded bytes the server reduced per second, 10^9), p50/p99 latency and nimbus/Reductionist ratios.
-Every scenario's answer is checked against numpy once per server before it is timed.
+Every scenario's answer is checked against numpy once per server before it is timed. Also reported:
+each server's CPU time per request (user + system, from /proc; the steadier figure on a shared
+machine) and, when this script started MinIO, MinIO's CPU time per request.
 
 Scenarios (float32 objects of --object-mib, --objects of them, cycled):
 - sum-raw:        sum of a whole uncompressed object            (bandwidth: fetch + reduce)
@@ -52,6 +54,15 @@ def find_reductionist(explicit: Optional[str]) -> Optional[Path]:
     return found[0] if found else None
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (its threads included), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 class Server:
     def __init__(self, name: str, cmd: list[str], port: int, env: dict, health: str):
         self.name, self.port = name, port
@@ -71,6 +82,9 @@ class Server:
             except OSError:
                 time.sleep(0.1)
         sys.exit(f"{name} did not start within 30 s; see {self.log.name}")
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.process.pid)
 
     def rss_mib(self) -> float:
         try:
@@ -203,7 +217,8 @@ def post(port: int, op: str, body: dict, auth: str, conn: Optional[http.client.H
     return r.status, data
 
 
-def load(server: Server, sc: Scenario, auth: str, concurrency: int, seconds: float) -> dict:
+def load(server: Server, sc: Scenario, auth: str, concurrency: int, seconds: float,
+         minio_pid: Optional[int] = None) -> dict:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -231,6 +246,8 @@ def load(server: Server, sc: Scenario, auth: str, concurrency: int, seconds: flo
         with lock:
             latencies.extend(mine)
 
+    cpu0 = server.cpu_seconds()
+    minio0 = process_cpu_seconds(minio_pid) if minio_pid else float("nan")
     t0 = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
     for t in threads:
@@ -238,9 +255,15 @@ def load(server: Server, sc: Scenario, auth: str, concurrency: int, seconds: flo
     for t in threads:
         t.join()
     wall = time.perf_counter() - t0
+    cpu = server.cpu_seconds() - cpu0
+    minio_cpu = (process_cpu_seconds(minio_pid) - minio0) if minio_pid else float("nan")
     latencies.sort()
     n = len(latencies)
     return dict(
+        # CPU per request: far steadier than requests/s on a shared machine, since other jobs
+        # slow both servers' wall clock but not the work each request costs.
+        server_cpu_ms_per_request=1000 * cpu / n if n else None,
+        minio_cpu_ms_per_request=1000 * minio_cpu / n if n else None,
         requests=n,
         errors=errors[0],
         seconds=wall,
@@ -302,7 +325,8 @@ def main() -> int:
                 order = servers if rnd % 2 == 0 else servers[::-1]
                 for server in order:
                     print(f"[active] {sc.name}: {server.name} round {rnd + 1}", file=sys.stderr, flush=True)
-                    runs[server.name].append(load(server, sc, auth, args.concurrency, args.seconds))
+                    runs[server.name].append(load(server, sc, auth, args.concurrency, args.seconds,
+                                                  minio.process.pid if minio is not None else None))
             results[sc.name] = {}
             for name, rs in runs.items():
                 best = max(rs, key=lambda r: r["requests_per_s"])
@@ -318,14 +342,17 @@ def main() -> int:
     print(f"active: {args.objects} float32 objects of {args.object_mib:g} MiB, concurrency {args.concurrency}, "
           f"{args.threads} server threads, {args.seconds:g} s x {args.rounds} rounds (best round); "
           f"{platform.node()}, {os.cpu_count()} CPUs; GB = 10^9 bytes")
-    print(f"{'scenario':<15} {'server':<14} {'req/s':>9} {'GB/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
+    print(f"{'scenario':<15} {'server':<14} {'req/s':>9} {'GB/s':>7} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'errors':>6} {'CPU ms/req':>10} {'MinIO ms/req':>12}")
     for name, per in results.items():
         for server, r in per.items():
             print(f"{name:<15} {server:<14} {r['requests_per_s']:>9.1f} {r['gb_per_s']:>7.2f} "
-                  f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>6}")
+                  f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>6} "
+                  f"{r['server_cpu_ms_per_request']:>10.2f} {r['minio_cpu_ms_per_request']:>12.2f}")
         n, rd = per["nimbus-active"], per["reductionist"]
         print(f"{name:<15} {'ratio n/r':<14} {n['requests_per_s'] / rd['requests_per_s']:>9.2f} "
-              f"{'':>7} {n['p50_ms'] / rd['p50_ms']:>8.2f} {n['p99_ms'] / rd['p99_ms']:>8.2f}")
+              f"{'':>7} {n['p50_ms'] / rd['p50_ms']:>8.2f} {n['p99_ms'] / rd['p99_ms']:>8.2f} {'':>6} "
+              f"{n['server_cpu_ms_per_request'] / rd['server_cpu_ms_per_request']:>10.2f}")
     print("peak RSS MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in peak_rss.items()))
     print(f"reductionist: {reductionist}")
     if args.json:

@@ -52,6 +52,27 @@ TEST(ActiveDecodeTest, CorruptAndOversizedDataAre400) {
   EXPECT_NE(ToProblem(bomb.status()).caused_by.at(0).find("memory limit"), std::string::npos);
 }
 
+TEST(ActiveDecodeTest, UnshuffleEveryWidthAcrossBlocks) {
+  // Word-assembling paths (2, 4, 8) and the byte path (1, 3, 16), over several blocks and a
+  // partial last block, against an element-by-element reference.
+  for (uint64_t width : {1u, 2u, 3u, 4u, 8u, 16u}) {
+    const size_t count = 5000 + 3;
+    std::string bytes(count * width, '\0');
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      bytes[i] = static_cast<char>((i * 131 + i / 7) & 0xFF);
+    }
+    Buffer plain = Buffer::CopyOf(bytes);
+    std::string shuffled(bytes.size(), '\0');
+    for (size_t i = 0; i < count; ++i) {
+      for (size_t j = 0; j < width; ++j) shuffled[j * count + i] = bytes[i * width + j];
+    }
+    auto back = Unshuffle(Buffer::CopyOf(shuffled), width);
+    ASSERT_TRUE(back.ok()) << width;
+    EXPECT_EQ(back->view(), plain.view()) << width;
+    EXPECT_EQ(Shuffle(plain, width).view(), std::string_view(shuffled)) << width;
+  }
+}
+
 TEST(ActiveDecodeTest, ShuffleRoundTripAndBadLength) {
   Buffer plain = Int64s({0x0102030405060708, 0x1112131415161718, 3});
   Buffer shuffled = Shuffle(plain, 8);
@@ -118,6 +139,33 @@ TEST(ActivePipelineTest, ComputeAndEncodeV2) {
   EXPECT_EQ(answer.body.substr(0, expected_start.size()), expected_start);
   EXPECT_NE(answer.body.find("\x6a" "byte_order" "\x66" "little"), std::string::npos);
   EXPECT_NE(answer.body.find("\x65" "count" "\x82\x02\x02"), std::string::npos);
+}
+
+TEST(ActivePipelineTest, V1CountHeaderListOrScalar) {
+  auto header = [](const HttpAnswer& answer) {
+    for (const auto& [name, value] : answer.headers) {
+      if (name == "x-activestorage-count") return value;
+    }
+    return std::string("(absent)");
+  };
+  auto request = ParseRequest(R"({"source":"http://h","bucket":"b","object":"k","dtype":"int64"})",
+                              ApiVersion::kV1, Operation::kSum);
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  ReductionResult one;
+  one.counts = {42};
+  one.bytes = Int64s({7});
+  ReductionResult several;
+  several.counts = {10, 10};
+  several.shape = {2};
+  several.bytes = Int64s({1, 2});
+  EXPECT_EQ(header(EncodeResult(*request, one)), "[42]");  // default: 0.11's list
+  EXPECT_EQ(header(EncodeResult(*request, one, V1CountHeader::kList)), "[42]");
+  EXPECT_EQ(header(EncodeResult(*request, one, V1CountHeader::kScalar)), "42");
+  // Several counts (axis reductions, which 0.10 clients cannot ask for) stay a list.
+  EXPECT_EQ(header(EncodeResult(*request, several, V1CountHeader::kScalar)), "[10,10]");
+  EXPECT_EQ(ParseV1CountHeader("scalar"), V1CountHeader::kScalar);
+  EXPECT_EQ(ParseV1CountHeader("list"), V1CountHeader::kList);
+  EXPECT_FALSE(ParseV1CountHeader("int").has_value());
 }
 
 TEST(ActiveMemoryBudgetTest, QueuesAndRefuses) {

@@ -43,15 +43,41 @@ namespace {
 
 constexpr int kLanes = 8;
 
+// An unsigned integer as wide as T: per-lane counters and NaN flags in the vectorised loops are
+// kept as wide as the data, so that GCC can vectorise them together with it (mixing 1-byte flags
+// or 8-byte counters with 4-byte floats defeats the vectoriser). Counters that narrow are flushed
+// into 64-bit totals before they can overflow (FlushEvery).
+template <typename T>
+using SameWidthUint =
+    std::conditional_t<sizeof(T) == 1, uint8_t,
+                       std::conditional_t<sizeof(T) == 2, uint16_t,
+                                          std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>>;
+template <typename T>
+constexpr int64_t FlushEvery() {
+  if constexpr (sizeof(T) >= 4) {
+    return int64_t{1} << 30;
+  } else {
+    return static_cast<int64_t>(std::numeric_limits<SameWidthUint<T>>::max());
+  }
+}
+
 // --- missing-data predicates: true when the element is missing ----------------------------
+// operator() takes one element; Lanes() a GCC vector of them and returns a lane mask (-1 where
+// missing), used by the explicitly vectorised float min/max loop below.
 struct NoMissing {
   template <typename T>
   bool operator()(T) const { return false; }
+  template <typename V>
+  auto Lanes(V x) const {  // all lanes 0 (unused: the NoMissing loops never ask)
+    return (x != x) & (x == x);
+  }
 };
 template <typename T>
 struct MissingEquals {
   T value;
   bool operator()(T x) const { return x == value; }
+  template <typename V>
+  auto Lanes(V x) const { return x == value; }
 };
 template <typename T>
 struct MissingAnyOf {
@@ -61,21 +87,33 @@ struct MissingAnyOf {
     for (T v : values) hit |= (x == v);
     return hit;
   }
+  template <typename V>
+  auto Lanes(V x) const {
+    decltype(x == x) hit{};
+    for (T v : values) hit |= (x == v);
+    return hit;
+  }
 };
 template <typename T>
 struct MissingBelow {
   T min;
   bool operator()(T x) const { return x < min; }
+  template <typename V>
+  auto Lanes(V x) const { return x < min; }
 };
 template <typename T>
 struct MissingAbove {
   T max;
   bool operator()(T x) const { return x > max; }
+  template <typename V>
+  auto Lanes(V x) const { return x > max; }
 };
 template <typename T>
 struct MissingOutside {
   T min, max;
   bool operator()(T x) const { return x < min || x > max; }
+  template <typename V>
+  auto Lanes(V x) const { return (x < min) | (x > max); }
 };
 
 // --- operations: a Slot per output element; Run folds a strided run into one slot ---------
@@ -107,12 +145,20 @@ struct SumOp {
     int64_t count[kLanes] = {};
     int64_t i = 0;
     if (stride == 1) {
-      for (; i + kLanes <= n; i += kLanes) {
-        for (int k = 0; k < kLanes; ++k) {
-          T x = p[i + k];
-          bool valid = !missing(x);
-          acc[k] += valid ? Widen(x) : Acc(0);
-          count[k] += valid;
+      if constexpr (std::is_same_v<M, NoMissing>) {
+        // Every element counts: no per-element count.
+        for (; i + kLanes <= n; i += kLanes) {
+          for (int k = 0; k < kLanes; ++k) acc[k] += Widen(p[i + k]);
+        }
+        count[0] += i;
+      } else {
+        for (; i + kLanes <= n; i += kLanes) {
+          for (int k = 0; k < kLanes; ++k) {
+            T x = p[i + k];
+            bool valid = !missing(x);
+            acc[k] += valid ? Widen(x) : Acc(0);
+            count[k] += valid;
+          }
         }
       }
     }
@@ -156,19 +202,43 @@ struct ExtremeOp {
   static bool Better(T x, T best) { return kMax ? x > best : x < best; }
   template <typename M>
   static void Run(Slot& slot, const T* p, int64_t n, int64_t stride, const M& missing) {
+    using U = SameWidthUint<T>;
     T best[kLanes];
-    int64_t count[kLanes] = {};
-    unsigned char nan[kLanes] = {};
+    U nan[kLanes] = {};  // all ones in a lane that saw a NaN (floats)
+    int64_t count = 0;
     for (int k = 0; k < kLanes; ++k) best[k] = Start();
     int64_t i = 0;
+    if constexpr (kFloat) {
+      // GCC does not vectorise `x < best ? x : best` on floats without -ffinite-math-only (it
+      // reads it as a min reduction), so floats get explicit GCC vectors (lowered to SSE2 or
+      // whatever the target has): two 16-byte vectors per step, NaNs tracked in a lane mask.
+      if (stride == 1) RunFloatVectors(best, nan, count, i, p, n, missing);
+    }
     if (stride == 1) {
-      for (; i + kLanes <= n; i += kLanes) {
-        for (int k = 0; k < kLanes; ++k) {
-          T x = p[i + k];
-          bool valid = !missing(x);
-          best[k] = (valid && Better(x, best[k])) ? x : best[k];
-          count[k] += valid;
-          if constexpr (kFloat) nan[k] |= static_cast<unsigned char>(valid && x != x);
+      if constexpr (std::is_same_v<M, NoMissing>) {
+        const int64_t start = i;
+        for (; i + kLanes <= n; i += kLanes) {
+          for (int k = 0; k < kLanes; ++k) {
+            T x = p[i + k];
+            best[k] = Better(x, best[k]) ? x : best[k];
+            if constexpr (kFloat) nan[k] |= x != x ? U(~U(0)) : U(0);
+          }
+        }
+        count += i - start;
+      } else {
+        while (i + kLanes <= n) {
+          const int64_t steps = std::min((n - i) / kLanes, FlushEvery<T>());
+          U lane_count[kLanes] = {};
+          for (int64_t s = 0; s < steps; ++s, i += kLanes) {
+            for (int k = 0; k < kLanes; ++k) {
+              T x = p[i + k];
+              bool valid = !missing(x);
+              best[k] = (valid && Better(x, best[k])) ? x : best[k];
+              lane_count[k] += valid ? U(1) : U(0);
+              if constexpr (kFloat) nan[k] |= (valid && x != x) ? U(~U(0)) : U(0);
+            }
+          }
+          for (int k = 0; k < kLanes; ++k) count += lane_count[k];
         }
       }
     }
@@ -176,14 +246,65 @@ struct ExtremeOp {
       T x = p[i * stride];
       bool valid = !missing(x);
       best[0] = (valid && Better(x, best[0])) ? x : best[0];
-      count[0] += valid;
-      if constexpr (kFloat) nan[0] |= static_cast<unsigned char>(valid && x != x);
+      count += valid;
+      if constexpr (kFloat) nan[0] |= (valid && x != x) ? U(~U(0)) : U(0);
     }
     for (int k = 0; k < kLanes; ++k) {
       if (Better(best[k], slot.best)) slot.best = best[k];
-      slot.count += count[k];
-      slot.nan = slot.nan || nan[k];
+      slot.nan = slot.nan || nan[k] != 0;
     }
+    slot.count += count;
+  }
+  // The vectorised part of Run for float and double; advances `i` past what it consumed and
+  // folds its lanes into best[0] / nan[0] / count.
+  template <typename M>
+  static void RunFloatVectors(T* best, SameWidthUint<T>* nan, int64_t& count, int64_t& i,
+                              const T* p, int64_t n, const M& missing) {
+    using U = SameWidthUint<T>;
+    using I = std::make_signed_t<U>;
+    constexpr int W = 16 / sizeof(T);  // elements per vector (16 bytes: SSE2, NEON)
+    typedef T V __attribute__((vector_size(16)));
+    typedef I Mask __attribute__((vector_size(16)));
+    if (n - i < 2 * W) return;
+    V b0, b1;
+    for (int k = 0; k < W; ++k) b0[k] = b1[k] = Start();
+    Mask nan0{}, nan1{};
+    int64_t total = 0;
+    while (i + 2 * W <= n) {
+      const int64_t steps = std::min((n - i) / (2 * W), int64_t{1} << 30);
+      Mask c0{}, c1{};
+      for (int64_t s = 0; s < steps; ++s, i += 2 * W) {
+        V x0, x1;
+        std::memcpy(&x0, p + i, sizeof(V));
+        std::memcpy(&x1, p + i + W, sizeof(V));
+        if constexpr (std::is_same_v<M, NoMissing>) {
+          b0 = (kMax ? x0 > b0 : x0 < b0) ? x0 : b0;
+          b1 = (kMax ? x1 > b1 : x1 < b1) ? x1 : b1;
+          nan0 |= x0 != x0;
+          nan1 |= x1 != x1;
+        } else {
+          const Mask v0 = ~Mask(missing.Lanes(x0));
+          const Mask v1 = ~Mask(missing.Lanes(x1));
+          b0 = (v0 & Mask(kMax ? x0 > b0 : x0 < b0)) ? x0 : b0;
+          b1 = (v1 & Mask(kMax ? x1 > b1 : x1 < b1)) ? x1 : b1;
+          nan0 |= v0 & Mask(x0 != x0);
+          nan1 |= v1 & Mask(x1 != x1);
+          c0 -= v0;  // -1 per valid lane
+          c1 -= v1;
+        }
+      }
+      if constexpr (std::is_same_v<M, NoMissing>) {
+        total += steps * 2 * W;
+      } else {
+        for (int k = 0; k < W; ++k) total += static_cast<int64_t>(c0[k]) + c1[k];
+      }
+    }
+    for (int k = 0; k < W; ++k) {
+      if (Better(b0[k], best[0])) best[0] = b0[k];
+      if (Better(b1[k], best[0])) best[0] = b1[k];
+      if (nan0[k] != 0 || nan1[k] != 0) nan[0] = U(~U(0));
+    }
+    count += total;
   }
   static void Element(Slot& slot, T x, bool valid) {
     if (!valid) return;
@@ -210,15 +331,21 @@ struct CountOp {
       slot.count += n;
       return;
     }
-    int64_t count[kLanes] = {};
+    using U = SameWidthUint<T>;
+    int64_t count = 0;
     int64_t i = 0;
     if (stride == 1) {
-      for (; i + kLanes <= n; i += kLanes) {
-        for (int k = 0; k < kLanes; ++k) count[k] += !missing(p[i + k]);
+      while (i + kLanes <= n) {
+        const int64_t steps = std::min((n - i) / kLanes, FlushEvery<T>());
+        U lane_count[kLanes] = {};
+        for (int64_t s = 0; s < steps; ++s, i += kLanes) {
+          for (int k = 0; k < kLanes; ++k) lane_count[k] += missing(p[i + k]) ? U(0) : U(1);
+        }
+        for (int k = 0; k < kLanes; ++k) count += lane_count[k];
       }
     }
-    for (; i < n; ++i) count[0] += !missing(p[i * stride]);
-    for (int k = 0; k < kLanes; ++k) slot.count += count[k];
+    for (; i < n; ++i) count += !missing(p[i * stride]);
+    slot.count += count;
   }
   static void Element(Slot& slot, T, bool valid) { slot.count += valid; }
 };

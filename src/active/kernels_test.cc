@@ -217,5 +217,69 @@ TEST(ActiveKernelsTest, LongContiguousRunsMatchScalarSums) {
   EXPECT_EQ(Values<float>(mx)[0], 6.0f);
 }
 
+// Narrow dtypes keep per-lane counters as wide as the data and flush them into 64-bit totals
+// every 255 (1-byte) or 65535 (2-byte) steps: long runs with missing data must count exactly.
+template <typename T>
+void CheckLongRunAgainstScalar(DType dtype, MissingSpec missing, auto is_missing) {
+  const size_t n = 300'000 + 5;  // > 65535 * 8 lanes, not a multiple of the lane count
+  std::vector<T> data(n);
+  for (size_t i = 0; i < n; ++i) data[i] = static_cast<T>((i * 7919) % 97);
+  int64_t count = 0;
+  T lo = std::numeric_limits<T>::max(), hi = std::numeric_limits<T>::lowest();
+  for (T x : data) {
+    if (is_missing(x)) continue;
+    ++count;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  auto c = Reduced(Operation::kCount, data, {n}, false, {}, {}, missing, dtype);
+  EXPECT_EQ(c.counts, std::vector<int64_t>{count});
+  auto mn = Reduced(Operation::kMin, data, {n}, false, {}, {}, missing, dtype);
+  EXPECT_EQ(mn.counts, std::vector<int64_t>{count});
+  EXPECT_EQ(Values<T>(mn)[0], lo);
+  auto mx = Reduced(Operation::kMax, data, {n}, false, {}, {}, missing, dtype);
+  EXPECT_EQ(Values<T>(mx)[0], hi);
+  EXPECT_EQ(Reduced(Operation::kSum, data, {n}, false, {}, {}, missing, dtype).counts,
+            std::vector<int64_t>{count});
+}
+
+TEST(ActiveKernelsTest, LongRunsWithMissingCountExactlyForEveryWidth) {
+  MissingSpec below;
+  below.kind = MissingSpec::Kind::kValidMin;
+  below.ints = {5};
+  CheckLongRunAgainstScalar<int8_t>(DType::kInt8, below, [](int8_t x) { return x < 5; });
+  CheckLongRunAgainstScalar<int16_t>(DType::kInt16, below, [](int16_t x) { return x < 5; });
+  MissingSpec above;
+  above.kind = MissingSpec::Kind::kValidMax;
+  above.uints = {90};
+  CheckLongRunAgainstScalar<uint8_t>(DType::kUint8, above, [](uint8_t x) { return x > 90; });
+  CheckLongRunAgainstScalar<uint16_t>(DType::kUint16, above, [](uint16_t x) { return x > 90; });
+  CheckLongRunAgainstScalar<uint64_t>(DType::kUint64, above, [](uint64_t x) { return x > 90; });
+  MissingSpec value;
+  value.kind = MissingSpec::Kind::kValue;
+  value.floats = {13.0};
+  CheckLongRunAgainstScalar<float>(DType::kFloat32, value, [](float x) { return x == 13.0f; });
+  CheckLongRunAgainstScalar<double>(DType::kFloat64, value, [](double x) { return x == 13.0; });
+}
+
+TEST(ActiveKernelsTest, NaNAnywhereInALongRunPropagates) {
+  for (size_t at : {size_t{0}, size_t{7}, size_t{8}, size_t{4093}, size_t{4099}}) {
+    std::vector<float> data(4100, 1.0f);
+    data[at] = std::numeric_limits<float>::quiet_NaN();
+    for (Operation op : {Operation::kMin, Operation::kMax}) {
+      auto r = Reduced(op, data, {data.size()}, false, {}, {}, {}, DType::kFloat32);
+      EXPECT_TRUE(std::isnan(Values<float>(r)[0])) << at;
+      EXPECT_EQ(r.counts, std::vector<int64_t>{4100});
+    }
+    // Declared missing values do not hide a NaN elsewhere; a NaN is never missing.
+    MissingSpec m;
+    m.kind = MissingSpec::Kind::kValue;
+    m.floats = {1.0};
+    auto r = Reduced(Operation::kMax, data, {data.size()}, false, {}, {}, m, DType::kFloat32);
+    EXPECT_TRUE(std::isnan(Values<float>(r)[0])) << at;
+    EXPECT_EQ(r.counts, std::vector<int64_t>{1});
+  }
+}
+
 }  // namespace
 }  // namespace nimbus::active

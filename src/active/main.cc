@@ -80,6 +80,11 @@ int main(int argc, char** argv) {
   app.add_option("--upstream-verify-tls", upstream_verify_tls,
                  "verify upstream TLS certificates")
       ->envname("NIMBUS_ACTIVE_UPSTREAM_VERIFY_TLS")->capture_default_str();
+  std::string v1_count_header = "list";
+  app.add_option("--v1-count-header", v1_count_header,
+                 "form of v1's x-activestorage-count: list (Reductionist 0.11, \"[42]\") or "
+                 "scalar (0.2-0.10 clients, \"42\")")
+      ->envname("NIMBUS_ACTIVE_V1_COUNT_HEADER")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   nimbus::active::ServerOptions options;
@@ -106,6 +111,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "nimbus-active: an option is out of range (see --help)\n");
     return 2;
   }
+  auto count_form = nimbus::active::ParseV1CountHeader(v1_count_header);
+  if (!count_form) {
+    std::fprintf(stderr, "nimbus-active: --v1-count-header: expected list or scalar, got '%s'\n",
+                 v1_count_header.c_str());
+    return 2;
+  }
+  options.v1_count_header = *count_form;
   options.port = static_cast<uint16_t>(*port);
   options.tls_cert = tls_cert;
   options.tls_key = tls_key;

@@ -119,13 +119,24 @@ Result<ReductionResult> Compute(const ActiveRequest& r, Buffer fetched,
                 r.fortran_order, r.missing);
 }
 
-HttpAnswer EncodeResult(const ActiveRequest& r, const ReductionResult& result) {
+std::optional<V1CountHeader> ParseV1CountHeader(std::string_view name) {
+  if (name == "list") return V1CountHeader::kList;
+  if (name == "scalar") return V1CountHeader::kScalar;
+  return std::nullopt;
+}
+
+HttpAnswer EncodeResult(const ActiveRequest& r, const ReductionResult& result,
+                        V1CountHeader v1_count_header) {
   HttpAnswer answer;
   if (r.version == ApiVersion::kV1) {
+    // Scalar form: what 0.2-0.10 sent. Those versions had no `axis`, so every request their
+    // clients make has one count; results with several (axis reductions) keep the list.
+    const bool scalar = v1_count_header == V1CountHeader::kScalar && result.counts.size() == 1;
     answer.content_type = "application/octet-stream";
     answer.headers = {{"x-activestorage-dtype", std::string(DTypeName(result.dtype))},
                       {"x-activestorage-shape", CompactList(result.shape)},
-                      {"x-activestorage-count", CompactList(result.counts)},
+                      {"x-activestorage-count", scalar ? std::to_string(result.counts[0])
+                                                       : CompactList(result.counts)},
                       {"x-activestorage-byte-order", std::string(ByteOrderName(kNativeByteOrder))}};
     answer.body.assign(result.bytes.data(), result.bytes.size());
     return answer;
@@ -215,22 +226,24 @@ void Pipeline::Run(ApiVersion version, std::string_view operation_name,
 
   // The continuations own what they use (never `this`), so a request still running when the
   // server stops cannot reach a destroyed pipeline.
+  const V1CountHeader count_form = options_.v1_count_header;
   budget_->Acquire(peak, deadline, [fetcher = fetcher_, workers = workers_, metrics = metrics_,
-                                    budget = budget_, request, creds, finish_shared](
+                                    budget = budget_, request, creds, finish_shared, count_form](
                                        Result<MemoryReservation> granted) {
     if (!granted.ok()) return (*finish_shared)(ProblemAnswer(granted.status()));
     auto reservation = std::make_shared<MemoryReservation>(std::move(*granted));
     fetcher->Fetch(*request, *creds)
-        .Then([workers, metrics, budget, request, reservation, finish_shared](
+        .Then([workers, metrics, budget, request, reservation, finish_shared, count_form](
                   Result<Buffer>& fetched) {
           if (!fetched.ok()) return (*finish_shared)(ProblemAnswer(fetched.status()));
           metrics->BytesFetched(fetched->size());
           auto data = std::make_shared<Buffer>(std::move(*fetched));
           // Off the HTTP client's loop: decoding and reducing are the CPU-heavy part.
-          workers->Submit([metrics, budget, request, reservation, finish_shared, data]() {
+          workers->Submit([metrics, budget, request, reservation, finish_shared, data,
+                           count_form]() {
             Result<ReductionResult> result =
                 Compute(*request, std::move(*data), *reservation, budget->limit(), metrics.get());
-            HttpAnswer answer = result.ok() ? EncodeResult(*request, *result)
+            HttpAnswer answer = result.ok() ? EncodeResult(*request, *result, count_form)
                                             : ProblemAnswer(result.status());
             if (result.ok()) metrics->BytesReturned(result->bytes.size());
             answer.hold = reservation;  // released once the response is on the wire

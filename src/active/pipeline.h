@@ -46,12 +46,21 @@ Result<ReductionResult> Compute(const ActiveRequest& request, Buffer fetched,
                                 MemoryReservation& reservation, uint64_t memory_limit,
                                 Metrics* metrics);
 
+// The form of v1's x-activestorage-count header.
+enum class V1CountHeader {
+  kList,    // Reductionist 0.11: a compact JSON list, "[42]", "[10,10]" (the default)
+  kScalar,  // Reductionist 0.2-0.10: a JSON integer, "42", whenever the result has one count
+};
+std::optional<V1CountHeader> ParseV1CountHeader(std::string_view name);  // "list" or "scalar"
+
 // The success answer of `request`'s API version for `result`.
-HttpAnswer EncodeResult(const ActiveRequest& request, const ReductionResult& result);
+HttpAnswer EncodeResult(const ActiveRequest& request, const ReductionResult& result,
+                        V1CountHeader v1_count_header = V1CountHeader::kList);
 
 struct PipelineOptions {
   // How long a request may wait for memory before a 503.
   std::chrono::milliseconds memory_wait{30'000};
+  V1CountHeader v1_count_header = V1CountHeader::kList;
 };
 
 class Pipeline {

@@ -66,10 +66,14 @@ Problem ToProblem(const Status& status) {
 std::string ProblemBody(const Problem& problem) {
   nlohmann::json error = {{"message", problem.message}};
   if (!problem.caused_by.empty()) {
+    // Consecutive duplicates dropped. (Compared as strings: GCC 12 at -O3 reports a false
+    // -Warray-bounds inside nlohmann::json's operator==.)
     nlohmann::json causes = nlohmann::json::array();
+    const std::string* previous = nullptr;
     for (const auto& cause : problem.caused_by) {
-      if (!causes.empty() && causes.back() == cause) continue;
+      if (previous != nullptr && *previous == cause) continue;
       causes.push_back(cause);
+      previous = &cause;
     }
     error["caused_by"] = std::move(causes);
   }

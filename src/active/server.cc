@@ -358,6 +358,7 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   impl->fetcher = std::make_shared<Fetcher>(options.fetch);
   PipelineOptions pipeline_options;
   pipeline_options.memory_wait = options.memory_wait;
+  pipeline_options.v1_count_header = options.v1_count_header;
   impl->pipeline = std::make_unique<Pipeline>(pipeline_options, impl->fetcher, impl->budget,
                                               impl->workers, impl->metrics);
   impl->options.workers = workers;

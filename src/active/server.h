@@ -17,6 +17,7 @@
 #include <string>
 
 #include "active/fetch.h"
+#include "active/pipeline.h"
 #include "core/status.h"
 
 namespace nimbus::active {
@@ -38,6 +39,7 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};
   LogLevel log_level = LogLevel::kInfo;
   FetchOptions fetch;
+  V1CountHeader v1_count_header = V1CountHeader::kList;
 };
 
 class Server {

@@ -6,14 +6,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import nimbus_cache, servers_required
+from test_active import ActiveServer
 
 PYACTIVESTORAGE_VENV = "venv-pyactivestorage-0.8.0"
 
@@ -26,31 +25,12 @@ def _chromium():
     return None
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def active_url(built_binary):
-    binary = built_binary("nimbus-active")
-    port = _free_port()
-    proc = subprocess.Popen([str(binary), "--listen", f"127.0.0.1:{port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                assert proc.poll() is None, "nimbus-active exited at startup"
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    # The same server helper as test_active.py (port 0, SIGTERM, clean exit checked).
+    server = ActiveServer(built_binary("nimbus-active"))
+    yield f"http://127.0.0.1:{server.port}"
+    assert server.stop() == 0
 
 
 def _operations(url):
