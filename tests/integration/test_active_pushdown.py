@@ -12,10 +12,7 @@ the server and without. With the server down, reads and reductions stay correct.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -24,11 +21,10 @@ from typing import Dict, Optional
 import numpy as np
 import pytest
 
-from conftest import REPO_ROOT, build_dir
+from h5py_stores import clean_environment, run_scenario, s3_seed_environment
+from h5py_stores import plugin_built  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.s3
-
-PLUGIN_DIR = build_dir() / "plugins"
 
 
 class Active:
@@ -81,32 +77,14 @@ def nimbus_package(nimbus_zarr):
     return nimbus_zarr
 
 
-@pytest.fixture(scope="module", autouse=True)
-def plugin_built():
-    if not (PLUGIN_DIR / "libnimbus_vol.so").is_file():
-        pytest.fail(f"libnimbus_vol.so not built in {PLUGIN_DIR}", pytrace=False)
-
-
 def h5py_env(s3, connector: str) -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "AZURE_", "HDF5_", "NIMBUS_ACTIVE")) and
-           k not in ("STORAGE_PLATFORM", "BUCKET_NAME", "NIMBUS_STORE_URL")}
-    env.update(HDF5_PLUGIN_PATH=str(PLUGIN_DIR), HDF5_VOL_CONNECTOR=connector,
-               STORAGE_PLATFORM="S3", BUCKET_NAME=s3.bucket, AWS_ENDPOINT_URL_S3=s3.endpoint,
-               AWS_S3_ADDRESSING_STYLE="path", AWS_ACCESS_KEY_ID=s3.access_key,
-               AWS_SECRET_ACCESS_KEY=s3.secret_key, AWS_REGION=s3.region,
-               PYTHONPATH=str(REPO_ROOT / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.update(s3.seed_extras())
+    env = clean_environment(connector, python_path=True, drop_prefixes=("NIMBUS_ACTIVE",))
+    env.update(s3_seed_environment(s3))
     return env
 
 
 def run(env: Dict[str, str], code: str, timeout: int = 300) -> str:
-    script = "import json, os, sys\nimport numpy as np\nimport h5py\n" + textwrap.dedent(code)
-    r = subprocess.run([sys.executable, "-c", script + "\nprint('SCENARIO-OK')\n"], env=env,
-                       capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0 and "SCENARIO-OK" in r.stdout, (
-        f"scenario failed (exit {r.returncode})\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}")
-    return r.stdout
+    return run_scenario("import json, os, sys\nimport numpy as np\nimport h5py\n", code, env, timeout)
 
 
 # The datasets: name -> (dtype, h5py creation keywords). Chunks are 100 x 100 of a 400 x 300 array.

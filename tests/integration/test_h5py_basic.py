@@ -13,21 +13,17 @@ iteration, visit and multi-component `in` fail in stock h5py. The VOL-safe calls
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
-from typing import Dict
 
 import numpy as np
 import pytest
 
 from conftest import build_dir
-
-PLUGIN_DIR = build_dir() / "plugins"
+from h5py_stores import STORE_KINDS, Store, clean_environment, make_store
+from h5py_stores import plugin_built  # noqa: F401  (autouse fixture)
 
 PRELUDE = '''
 import ctypes, os, sys
@@ -40,57 +36,9 @@ def name(n):
 '''
 
 
-@dataclasses.dataclass
-class Store:
-    kind: str            # "file" or "s3"
-    env: Dict[str, str]  # environment for the h5py subprocess
-    prefix: str          # prepended to file names (unique per test on S3)
-    root: Path | None    # the directory files land in (file store only)
-
-    def run(self, code: str, extra_env: Dict[str, str] | None = None, timeout: int = 180) -> str:
-        env = dict(self.env)
-        env.update(extra_env or {})
-        script = PRELUDE + textwrap.dedent(code) + "\nprint('SCENARIO-OK')\n"
-        r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                           timeout=timeout)
-        assert r.returncode == 0 and "SCENARIO-OK" in r.stdout, (
-            f"scenario failed (exit {r.returncode})\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}")
-        return r.stdout
-
-
-def clean_environment() -> Dict[str, str]:
-    """The test process's environment without any store configuration of its own."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "AZURE_", "HDF5_")) and
-           k not in ("STORAGE_PLATFORM", "BUCKET_NAME", "NIMBUS_STORE_URL")}
-    env["HDF5_PLUGIN_PATH"] = str(PLUGIN_DIR)
-    env["HDF5_VOL_CONNECTOR"] = "nimbus"
-    return env
-
-
-@pytest.fixture(scope="module", autouse=True)
-def plugin_built():
-    if not (PLUGIN_DIR / "libnimbus_vol.so").is_file():
-        pytest.fail(f"libnimbus_vol.so not built in {PLUGIN_DIR} (run `make build`)", pytrace=False)
-
-
-@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.s3)])
+@pytest.fixture(params=STORE_KINDS)
 def store(request, tmp_path) -> Store:
-    env = clean_environment()
-    if request.param == "file":
-        root = tmp_path / "files"
-        root.mkdir()
-        env.update(STORAGE_PLATFORM="File", BUCKET_NAME=str(root), NIMBUS_TEST_NAME_PREFIX="")
-        return Store("file", env, "", root)
-    s3 = request.getfixturevalue("s3_config")
-    prefix = request.getfixturevalue("unique_prefix")
-    # The seed's variables, exactly (shared/seeds/000_b818dc1044ab85dc.txt).
-    env.update(STORAGE_PLATFORM="S3", BUCKET_NAME=s3.bucket, AWS_ENDPOINT_URL_S3=s3.endpoint,
-               AWS_S3_ADDRESSING_STYLE="path", AWS_ACCESS_KEY_ID=s3.access_key,
-               AWS_SECRET_ACCESS_KEY=s3.secret_key, AWS_REGION=s3.region,
-               NIMBUS_TEST_NAME_PREFIX=prefix)
-    env.update(s3.seed_extras())  # AWS_USE_TLS / AWS_SIGNED_PAYLOADS on Garage (make test-garage)
-    return Store("s3", env, prefix, None)
+    return make_store(request, tmp_path, PRELUDE)
 
 
 # ------------------------------------------------------------------------------------------------

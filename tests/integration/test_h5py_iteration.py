@@ -9,18 +9,13 @@ subprocess because h5py reads HDF5_VOL_CONNECTOR once, at import.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 from typing import Dict
 
 import pytest
 
-from conftest import REPO_ROOT, build_dir
-
-PLUGIN_DIR = build_dir() / "plugins"
+from conftest import build_dir
+from h5py_stores import PLUGIN_DIR, STORE_KINDS, clean_environment, make_store, run_scenario
+from h5py_stores import plugin_built  # noqa: F401  (autouse fixture)
 
 PRELUDE = '''
 import os, sys
@@ -44,48 +39,22 @@ TREE_OBJECTS = ["alpha", "alpha/d1", "alpha/sub", "alpha/sub/data", "alpha/sub/l
 
 
 def run(code: str, env: Dict[str, str], timeout: int = 180) -> str:
-    script = PRELUDE + textwrap.dedent(code) + "\nprint('SCENARIO-OK')\n"
-    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                       timeout=timeout)
-    assert r.returncode == 0 and "SCENARIO-OK" in r.stdout, (
-        f"scenario failed (exit {r.returncode})\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}")
-    return r.stdout
+    return run_scenario(PRELUDE, code, env, timeout)
 
 
 def base_environment() -> Dict[str, str]:
     """No store or HDF5 configuration of the test process; the repo's nimbus package importable."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "AZURE_", "HDF5_")) and
-           k not in ("STORAGE_PLATFORM", "BUCKET_NAME", "NIMBUS_STORE_URL", "NIMBUS_PLUGIN_PATH")}
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "python")] +
-                                        [p for p in [os.environ.get("PYTHONPATH")] if p])
+    env = clean_environment(None, python_path=True, drop=("NIMBUS_PLUGIN_PATH",))
     env["NIMBUS_BUILD_DIR"] = str(build_dir())
     return env
 
 
-@pytest.fixture(scope="module", autouse=True)
-def plugin_built():
-    if not (PLUGIN_DIR / "libnimbus_vol.so").is_file():
-        pytest.fail(f"libnimbus_vol.so not built in {PLUGIN_DIR} (run `make build`)", pytrace=False)
-
-
-@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.s3)])
+@pytest.fixture(params=STORE_KINDS)
 def nimbus_env(request, tmp_path) -> Dict[str, str]:
     """Environment selecting nimbus the usual way (variables set before Python starts)."""
     env = base_environment()
     env.update(HDF5_PLUGIN_PATH=str(PLUGIN_DIR), HDF5_VOL_CONNECTOR="nimbus")
-    if request.param == "file":
-        root = tmp_path / "files"
-        root.mkdir()
-        env.update(STORAGE_PLATFORM="File", BUCKET_NAME=str(root))
-    else:
-        s3 = request.getfixturevalue("s3_config")
-        env.update(STORAGE_PLATFORM="S3", BUCKET_NAME=s3.bucket, AWS_ENDPOINT_URL_S3=s3.endpoint,
-                   AWS_S3_ADDRESSING_STYLE="path", AWS_ACCESS_KEY_ID=s3.access_key,
-                   AWS_SECRET_ACCESS_KEY=s3.secret_key, AWS_REGION=s3.region,
-                   NIMBUS_TEST_NAME_PREFIX=request.getfixturevalue("unique_prefix"))
-        env.update(s3.seed_extras())  # AWS_USE_TLS / AWS_SIGNED_PAYLOADS on Garage (make test-garage)
-    return env
+    return make_store(request, tmp_path, PRELUDE, env).env
 
 
 def test_keys_iteration_and_views_on_nested_groups(nimbus_env):

@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
-import sys
-import textwrap
 import time
-from pathlib import Path
-from typing import Callable, Dict, Optional, Set
+from typing import Any, Dict, Set
 
 import pytest
 
-from conftest import REPO_ROOT, build_dir
-
-PLUGIN_DIR = build_dir() / "plugins"
+from conftest import build_dir
+from h5py_stores import STORE_KINDS, Store, clean_environment, make_store
+from h5py_stores import plugin_built  # noqa: F401  (autouse fixture)
 
 PRELUDE = '''
 import os, sys, time
@@ -48,77 +44,44 @@ def raises(exc, fn, *words):
 
 
 @dataclasses.dataclass
-class Store:
-    kind: str            # "file" or "s3"
-    env: Dict[str, str]  # environment for the h5py subprocess
-    prefix: str          # prepended to file names (unique per test on S3)
-    root: Optional[Path]  # the directory files land in (file store only)
-    list_keys: Callable[[str], Set[str]]  # keys under a file, relative to it
-    read_key: Callable[[str], bytes]      # one object by "<file name>/<key>" (prefix implied)
+class KeyedStore(Store):
+    """A Store whose keys can be read from outside (docs/format.md "Links")."""
+    client: Any = None  # the S3 client (S3 only)
 
-    def run(self, code: str, extra_env: Optional[Dict[str, str]] = None, timeout: int = 180) -> str:
-        env = dict(self.env)
-        env.update(extra_env or {})
-        script = PRELUDE + textwrap.dedent(code) + "\nprint('SCENARIO-OK')\n"
-        r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                           timeout=timeout)
-        assert r.returncode == 0 and "SCENARIO-OK" in r.stdout, (
-            f"scenario failed (exit {r.returncode})\n--- stdout\n{r.stdout}\n--- stderr\n{r.stderr}")
-        return r.stdout
+    def list_keys(self, fname: str) -> Set[str]:
+        """Keys under a file, relative to it."""
+        if self.root is not None:
+            top = self.root / fname
+            return {str(p.relative_to(top)) for p in top.rglob("*") if p.is_file()}
+        top = self.prefix + fname + "/"
+        keys: Set[str] = set()
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.env["BUCKET_NAME"], Prefix=top)
+        for page in pages:
+            keys.update(o["Key"][len(top):] for o in page.get("Contents", []))
+        return keys
+
+    def read_key(self, path: str) -> bytes:
+        """One object by "<file name>/<key>" (prefix implied)."""
+        if self.root is not None:
+            return (self.root / path).read_bytes()
+        return self.client.get_object(Bucket=self.env["BUCKET_NAME"], Key=self.prefix + path)[
+            "Body"].read()
 
     def zarr_json(self, path: str) -> dict:
         return json.loads(self.read_key(path + "/zarr.json"))
 
 
 def base_environment() -> Dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "AZURE_", "HDF5_")) and
-           k not in ("STORAGE_PLATFORM", "BUCKET_NAME", "NIMBUS_STORE_URL")}
-    env["HDF5_PLUGIN_PATH"] = str(PLUGIN_DIR)
-    env["HDF5_VOL_CONNECTOR"] = "nimbus"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT / "python")] +
-                                        [p for p in [os.environ.get("PYTHONPATH")] if p])
-    return env
+    return clean_environment(python_path=True)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def plugin_built():
-    if not (PLUGIN_DIR / "libnimbus_vol.so").is_file():
-        pytest.fail(f"libnimbus_vol.so not built in {PLUGIN_DIR} (run `make build`)", pytrace=False)
-
-
-@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.s3)])
-def store(request, tmp_path) -> Store:
-    env = base_environment()
-    if request.param == "file":
-        root = tmp_path / "files"
-        root.mkdir()
-        env.update(STORAGE_PLATFORM="File", BUCKET_NAME=str(root), NIMBUS_TEST_NAME_PREFIX="")
-
-        def list_file_keys(fname: str) -> Set[str]:
-            top = root / fname
-            return {str(p.relative_to(top)) for p in top.rglob("*") if p.is_file()}
-
-        return Store("file", env, "", root, list_file_keys, lambda p: (root / p).read_bytes())
-    s3 = request.getfixturevalue("s3_config")
-    client = request.getfixturevalue("s3_client")
-    prefix = request.getfixturevalue("unique_prefix")
-    env.update(STORAGE_PLATFORM="S3", BUCKET_NAME=s3.bucket, AWS_ENDPOINT_URL_S3=s3.endpoint,
-               AWS_S3_ADDRESSING_STYLE="path", AWS_ACCESS_KEY_ID=s3.access_key,
-               AWS_SECRET_ACCESS_KEY=s3.secret_key, AWS_REGION=s3.region,
-               NIMBUS_TEST_NAME_PREFIX=prefix)
-
-    def list_s3_keys(fname: str) -> Set[str]:
-        top = prefix + fname + "/"
-        keys: Set[str] = set()
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=s3.bucket, Prefix=top):
-            keys.update(o["Key"][len(top):] for o in page.get("Contents", []))
-        return keys
-
-    def read_s3_key(path: str) -> bytes:
-        return client.get_object(Bucket=s3.bucket, Key=prefix + path)["Body"].read()
-
-    return Store("s3", env, prefix, None, list_s3_keys, read_s3_key)
+@pytest.fixture(params=STORE_KINDS)
+def store(request, tmp_path) -> KeyedStore:
+    store = make_store(request, tmp_path, PRELUDE, base_environment(), KeyedStore)
+    if store.kind == "s3":
+        store.client = request.getfixturevalue("s3_client")
+    return store
 
 
 # ------------------------------------------------------------------------------------------------
@@ -505,7 +468,7 @@ def test_store_faults_reach_h5py_as_oserrors_naming_the_store(s3_config, unique_
     upstream = s3_config.endpoint.split("://", 1)[1]
     with FaultProxy(upstream) as proxy:
         env["AWS_ENDPOINT_URL_S3"] = proxy.endpoint
-        store = Store("s3", env, unique_prefix, None, lambda _: set(), lambda _: b"")
+        store = KeyedStore("s3", env, unique_prefix, None, PRELUDE)
         store.run('''
         with h5py.File(name("faults.h5"), "w") as f:
             f.create_dataset("d", data=np.arange(100), chunks=(10,))
