@@ -41,6 +41,7 @@ from store_throughput import S3Target, ensure_bucket, nimbus_env, s3_target  # n
 from zarr_io import (  # noqa: E402 (the Zarr clients, data and checks of the Zarr bench)
     Geometry,
     Metrics,
+    NumpyIndexedClient,
     TensorStoreClient,
     ZarrPythonClient,
     find_build_bin,
@@ -57,7 +58,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # --- h5py client (runs in the child process) --------------------------------------------------
 
 
-class H5pyClient:
+class H5pyClient(NumpyIndexedClient):
     """The zarr_io client interface on an h5py file opened through the nimbus connector."""
 
     name = "h5py"
@@ -83,17 +84,6 @@ class H5pyClient:
         for f in self.files:
             f.close()
         self.files = []
-
-    def write_slab(self, arr, r0, r1, data):
-        arr[r0:r1, :] = data
-
-    def read_slab(self, arr, r0, r1):
-        return arr[r0:r1, :]
-
-    def read_sparse(self, arr, g: Geometry, which: str):
-        if which == "column":
-            return arr[:, g.column]
-        return arr[:: g.row_step, :]
 
 
 def child_main(spec: dict) -> None:

@@ -379,7 +379,22 @@ class TensorStoreClient:
 # --- zarr-python -----------------------------------------------------------------------------
 
 
-class ZarrPythonClient:
+class NumpyIndexedClient:
+    """Slab and sparse access by numpy indexing (zarr-python arrays, h5py datasets)."""
+
+    def write_slab(self, arr, r0, r1, data):
+        arr[r0:r1, :] = data
+
+    def read_slab(self, arr, r0, r1):
+        return arr[r0:r1, :]
+
+    def read_sparse(self, arr, g: Geometry, which: str):
+        if which == "column":
+            return arr[:, g.column]
+        return arr[:: g.row_step, :]
+
+
+class ZarrPythonClient(NumpyIndexedClient):
     name = "zarr-python"
 
     def __init__(self, target: S3Target, args, prefix: str):
@@ -422,16 +437,6 @@ class ZarrPythonClient:
             **kwargs,
         )
 
-    def write_slab(self, arr, r0, r1, data):
-        arr[r0:r1, :] = data
-
-    def read_slab(self, arr, r0, r1):
-        return arr[r0:r1, :]
-
-    def read_sparse(self, arr, g: Geometry, which: str):
-        if which == "column":
-            return arr[:, g.column]
-        return arr[:: g.row_step, :]
 
 
 def py_phase(client, g: Geometry, path: str, phase: str, verify: bool) -> dict:
