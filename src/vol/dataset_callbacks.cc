@@ -16,6 +16,7 @@
 
 #include "vol/callbacks.h"
 #include "vol/errors.h"
+#include "vol/memory_selection.h"
 
 namespace nimbus::vol {
 namespace {
@@ -444,76 +445,6 @@ Result<zarr::Selection> FileSelection(hid_t file_space, const std::vector<uint64
   }
 }
 
-// Where the application's buffer holds the elements: one contiguous run at `offset` elements, or
-// scattered as `space` selects them.
-struct MemoryPlan {
-  bool contiguous = true;
-  uint64_t offset = 0;
-  hid_t space = H5I_INVALID_HID;  // borrowed; for scatter/gather when !contiguous
-};
-
-Result<MemoryPlan> PlanMemory(hid_t mem_space, hid_t file_space, uint64_t n) {
-  MemoryPlan plan;
-  if (mem_space == H5S_BLOCK) return plan;
-  if (mem_space == H5S_PLIST) {
-    return UnimplementedError("H5S_PLIST is not supported as the memory dataspace");
-  }
-  if (mem_space == H5S_ALL) {
-    // The buffer has the dataset's shape and the file selection applies to it as well.
-    if (file_space == H5S_ALL) return plan;
-    mem_space = file_space;
-  }
-  hssize_t selected = H5Sget_select_npoints(mem_space);
-  if (selected < 0) return Hdf5CallFailed("reading the memory selection");
-  if (static_cast<uint64_t>(selected) != n) {
-    return InvalidArgumentError("the memory selection has " + std::to_string(selected) +
-                                " elements but the file selection has " + std::to_string(n));
-  }
-  if (H5Sget_select_type(mem_space) == H5S_SEL_ALL) return plan;
-  Hid iter(H5Ssel_iter_create(mem_space, 1, 0));
-  if (!iter.valid()) return Hdf5CallFailed("iterating the memory selection");
-  hsize_t off[2];
-  size_t len[2];
-  size_t nseq = 0, nbytes = 0;
-  if (H5Ssel_iter_get_seq_list(iter.get(), 2, SIZE_MAX, &nseq, &nbytes, off, len) < 0) {
-    return Hdf5CallFailed("iterating the memory selection");
-  }
-  if (nseq == 1 && len[0] == n) {
-    plan.offset = off[0];
-    return plan;
-  }
-  plan.contiguous = false;
-  plan.space = mem_space;
-  return plan;
-}
-
-// Copies between a dense array of elements and the positions `space` selects in `buffer`.
-Status MoveSelected(hid_t space, size_t element_size, char* dense, char* buffer, bool to_buffer) {
-  Hid iter(H5Ssel_iter_create(space, element_size, 0));
-  if (!iter.valid()) return Hdf5CallFailed("iterating the memory selection");
-  constexpr size_t kMaxSeq = 1024;
-  std::vector<hsize_t> off(kMaxSeq);
-  std::vector<size_t> len(kMaxSeq);
-  size_t pos = 0;
-  for (;;) {
-    size_t nseq = 0, nbytes = 0;
-    if (H5Ssel_iter_get_seq_list(iter.get(), kMaxSeq, SIZE_MAX, &nseq, &nbytes, off.data(),
-                                 len.data()) < 0) {
-      return Hdf5CallFailed("iterating the memory selection");
-    }
-    if (nseq == 0) break;
-    for (size_t i = 0; i < nseq; ++i) {
-      if (to_buffer) {
-        std::memcpy(buffer + off[i], dense + pos, len[i]);
-      } else {
-        std::memcpy(dense + pos, buffer + off[i], len[i]);
-      }
-      pos += len[i];
-    }
-  }
-  return Status::Ok();
-}
-
 // Variable-length strings: the engine holds std::string values, HDF5 memory holds char*.
 // Converts n elements in `buf` from the dataset's stored type to `mem_type` in place (the buffer
 // holds room for the larger of the two).
@@ -528,15 +459,6 @@ Status ConvertToMemory(const StoredType& type, hid_t mem_type, uint64_t n, void*
   return Status::Ok();
 }
 
-// Puts n converted elements from `temp` where the memory selection wants them.
-Status DeliverToMemory(const MemoryPlan& plan, size_t dst_size, uint64_t n, char* temp,
-                       char* out) {
-  if (plan.contiguous) {
-    std::memcpy(out + plan.offset * dst_size, temp, n * dst_size);
-    return Status::Ok();
-  }
-  return MoveSelected(plan.space, dst_size, temp, out, /*to_buffer=*/true);
-}
 
 Status ReadStrings(Dataset& d, const zarr::Selection& selection, const MemoryPlan& plan,
                    hid_t mem_type, hid_t dxpl, char* out) {
@@ -565,7 +487,7 @@ Status ReadStrings(Dataset& d, const zarr::Selection& selection, const MemoryPla
     for (char* p : ours) H5free_memory(p);
     NIMBUS_RETURN_IF_ERROR(converted);
   }
-  return DeliverToMemory(plan, dst_size, n, temp.data(), out);
+  return Scatter(plan, dst_size, n, temp.data(), out);
 }
 
 Status WriteStrings(Dataset& d, const zarr::Selection& selection, const MemoryPlan& plan,
@@ -576,12 +498,7 @@ Status WriteStrings(Dataset& d, const zarr::Selection& selection, const MemoryPl
   htri_t same = H5Tequal(type.engine_type.get(), mem_type);
   if (same < 0 || src_size == 0) return Hdf5CallFailed("reading the memory type");
   std::vector<char> temp(n * std::max(sizeof(char*), src_size));
-  if (plan.contiguous) {
-    std::memcpy(temp.data(), in + plan.offset * src_size, n * src_size);
-  } else {
-    NIMBUS_RETURN_IF_ERROR(MoveSelected(plan.space, src_size, temp.data(), const_cast<char*>(in),
-                                        /*to_buffer=*/false));
-  }
+  NIMBUS_RETURN_IF_ERROR(Gather(plan, src_size, n, in, temp.data()));
   if (!same && H5Tconvert(mem_type, type.engine_type.get(), n, temp.data(), nullptr, dxpl) < 0) {
     return Status(ErrorKind::kInvalidArgument, "cannot convert the memory type to " +
                                                    TypeSummary(type.description));
@@ -630,17 +547,12 @@ Status ReadOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hi
     // Members the memory type has and the dataset lacks keep the application's values, as in
     // HDF5: they are the conversion's background.
     std::vector<char> background(n * dst_size);
-    if (plan.contiguous) {
-      std::memcpy(background.data(), out + plan.offset * dst_size, n * dst_size);
-    } else {
-      NIMBUS_RETURN_IF_ERROR(MoveSelected(plan.space, dst_size, background.data(), out,
-                                          /*to_buffer=*/false));
-    }
+    NIMBUS_RETURN_IF_ERROR(Gather(plan, dst_size, n, out, background.data()));
     std::vector<char> temp(n * std::max(src_size, dst_size));
     NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, temp.data()));
     NIMBUS_RETURN_IF_ERROR(
         ConvertToMemory(type, mem_type, n, temp.data(), dxpl, background.data()));
-    return DeliverToMemory(plan, dst_size, n, temp.data(), out);
+    return Scatter(plan, dst_size, n, temp.data(), out);
   }
   if (plan.contiguous && (same || dst_size >= src_size)) {
     // In place: read, then (if needed) widen in the application's buffer.
@@ -651,7 +563,7 @@ Status ReadOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hi
   std::vector<char> temp(n * std::max(src_size, dst_size));
   NIMBUS_RETURN_IF_ERROR(d.array().Read(selection, temp.data()));
   if (!same) NIMBUS_RETURN_IF_ERROR(ConvertToMemory(type, mem_type, n, temp.data(), dxpl));
-  return DeliverToMemory(plan, dst_size, n, temp.data(), out);
+  return Scatter(plan, dst_size, n, temp.data(), out);
 }
 
 Status WriteOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, hid_t dxpl,
@@ -675,12 +587,7 @@ Status WriteOne(Dataset& d, hid_t mem_type, hid_t mem_space, hid_t file_space, h
     return d.array().Write(selection, in + plan.offset * src_size);
   }
   std::vector<char> temp(n * std::max(src_size, dst_size));
-  if (plan.contiguous) {
-    std::memcpy(temp.data(), in + plan.offset * src_size, n * src_size);
-  } else {
-    NIMBUS_RETURN_IF_ERROR(MoveSelected(plan.space, src_size, temp.data(), const_cast<char*>(in),
-                                        /*to_buffer=*/false));
-  }
+  NIMBUS_RETURN_IF_ERROR(Gather(plan, src_size, n, in, temp.data()));
   std::vector<char> background;
   if (!same && type.has_compound) {
     // Writing some members of a record (h5py: dset["field"] = ...) keeps the others: start from

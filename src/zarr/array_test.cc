@@ -9,29 +9,14 @@
 #include <random>
 
 #include "store/memory/memory_store.h"
+#include "zarr/testing_metadata.h"
 
 namespace nimbus::zarr {
 namespace {
 
 using store::MemoryStore;
 
-ArrayMetadata Meta(std::vector<uint64_t> shape, std::vector<uint64_t> chunks,
-                   const std::string& codecs_json, const std::string& dtype = "float32",
-                   nlohmann::json fill = 0) {
-  nlohmann::json j = {
-      {"zarr_format", 3},
-      {"node_type", "array"},
-      {"shape", shape},
-      {"data_type", dtype},
-      {"chunk_grid", {{"name", "regular"}, {"configuration", {{"chunk_shape", chunks}}}}},
-      {"chunk_key_encoding", {{"name", "default"}, {"configuration", {{"separator", "/"}}}}},
-      {"fill_value", fill},
-      {"codecs", nlohmann::json::parse(codecs_json)},
-      {"attributes", nlohmann::json::object()}};
-  auto m = ArrayMetadata::FromJson(j);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return *m;
-}
+using test_util::Meta;
 
 const char* kRaw = R"([{"name":"bytes","configuration":{"endian":"little"}}])";
 const char* kGzip = R"([{"name":"bytes","configuration":{"endian":"little"}},{"name":"gzip","configuration":{"level":1}}])";

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "store/memory/memory_store.h"
+#include "zarr/testing_metadata.h"
 #include "zarr/array.h"
 
 namespace nimbus::zarr {
@@ -18,23 +19,7 @@ namespace {
 
 using store::MemoryStore;
 
-ArrayMetadata Meta(std::vector<uint64_t> shape, std::vector<uint64_t> chunks,
-                   const nlohmann::json& codecs, const std::string& dtype = "float32",
-                   nlohmann::json fill = 0) {
-  nlohmann::json j = {
-      {"zarr_format", 3},
-      {"node_type", "array"},
-      {"shape", shape},
-      {"data_type", dtype},
-      {"chunk_grid", {{"name", "regular"}, {"configuration", {{"chunk_shape", chunks}}}}},
-      {"chunk_key_encoding", {{"name", "default"}, {"configuration", {{"separator", "/"}}}}},
-      {"fill_value", fill},
-      {"codecs", codecs},
-      {"attributes", nlohmann::json::object()}};
-  auto m = ArrayMetadata::FromJson(j);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return *m;
-}
+using test_util::Meta;
 
 nlohmann::json Bytes(const std::string& endian = "little") {
   return {{"name", "bytes"}, {"configuration", {{"endian", endian}}}};

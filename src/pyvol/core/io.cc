@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "vol/memory_selection.h"
+
 namespace nimbus::pyvol {
 namespace {
 
@@ -185,84 +187,29 @@ FileSelection DescribeSelection(hid_t file_space, const std::vector<hsize_t>& di
 // ---------------------------------------------------------------------------------------------
 // Memory side
 
-struct MemoryPlan {
-  bool contiguous = true;
-  uint64_t offset = 0;             // elements, when contiguous
-  hid_t space = H5I_INVALID_HID;  // borrowed; scatter/gather when !contiguous
-};
+// The memory side is nimbus's (vol/memory_selection.h); its errors become the bridge's.
+using vol::MemoryPlan;
+
+void ThrowIfError(const Status& status) {
+  if (status.ok()) return;
+  hid_t minor = status.kind() == ErrorKind::kUnimplemented      ? H5E_UNSUPPORTED
+                : status.kind() == ErrorKind::kInvalidArgument ? H5E_BADRANGE
+                                                                : H5E_CANTGET;
+  throw BridgeError(H5E_DATASPACE, minor, status.message());
+}
 
 MemoryPlan PlanMemory(hid_t mem_space, hid_t file_space, uint64_t n) {
-  MemoryPlan plan;
-  if (mem_space == H5S_BLOCK) return plan;
-  if (mem_space == H5S_PLIST) {
-    throw BridgeError(H5E_DATASPACE, H5E_UNSUPPORTED, "H5S_PLIST is not supported as the memory dataspace");
-  }
-  if (mem_space == H5S_ALL) {
-    if (file_space == H5S_ALL) return plan;
-    mem_space = file_space;  // the buffer has the dataset's shape; the file selection applies
-  }
-  hssize_t selected = H5Sget_select_npoints(mem_space);
-  if (selected < 0) Check(-1, "reading the memory selection");
-  if (static_cast<uint64_t>(selected) != n) {
-    throw BridgeError(H5E_DATASPACE, H5E_BADRANGE,
-                      "the memory selection has " + std::to_string(selected) +
-                          " elements but the file selection has " + std::to_string(n));
-  }
-  if (H5Sget_select_type(mem_space) == H5S_SEL_ALL) return plan;
-  Hid iter(H5Ssel_iter_create(mem_space, 1, 0));
-  if (!iter.valid()) Check(-1, "iterating the memory selection");
-  hsize_t off[2];
-  size_t len[2];
-  size_t nseq = 0, nbytes = 0;
-  Check(H5Ssel_iter_get_seq_list(iter.get(), 2, SIZE_MAX, &nseq, &nbytes, off, len),
-        "iterating the memory selection");
-  if (nseq == 1 && len[0] == n) {
-    plan.offset = off[0];
-    return plan;
-  }
-  plan.contiguous = false;
-  plan.space = mem_space;
-  return plan;
+  Result<MemoryPlan> plan = vol::PlanMemory(mem_space, file_space, n);
+  ThrowIfError(plan.status());
+  return *plan;
 }
 
-// Moves elements between a dense array and the positions `space` selects in `buffer`.
-void MoveSelected(hid_t space, size_t element_size, char* dense, char* buffer, bool to_buffer) {
-  Hid iter(H5Ssel_iter_create(space, element_size, 0));
-  if (!iter.valid()) Check(-1, "iterating the memory selection");
-  constexpr size_t kMaxSeq = 1024;
-  std::vector<hsize_t> off(kMaxSeq);
-  std::vector<size_t> len(kMaxSeq);
-  size_t pos = 0;
-  for (;;) {
-    size_t nseq = 0, nbytes = 0;
-    Check(H5Ssel_iter_get_seq_list(iter.get(), kMaxSeq, SIZE_MAX, &nseq, &nbytes, off.data(), len.data()),
-          "iterating the memory selection");
-    if (nseq == 0) break;
-    for (size_t i = 0; i < nseq; ++i) {
-      if (to_buffer) {
-        std::memcpy(buffer + off[i], dense + pos, len[i]);
-      } else {
-        std::memcpy(dense + pos, buffer + off[i], len[i]);
-      }
-      pos += len[i];
-    }
-  }
+void GatherChecked(const MemoryPlan& plan, size_t size, uint64_t n, const char* buf, char* dense) {
+  ThrowIfError(vol::Gather(plan, size, n, buf, dense));
 }
 
-void Gather(const MemoryPlan& plan, size_t size, uint64_t n, const char* buf, char* dense) {
-  if (plan.contiguous) {
-    std::memcpy(dense, buf + plan.offset * size, n * size);
-  } else {
-    MoveSelected(plan.space, size, dense, const_cast<char*>(buf), false);
-  }
-}
-
-void Scatter(const MemoryPlan& plan, size_t size, uint64_t n, const char* dense, char* buf) {
-  if (plan.contiguous) {
-    std::memcpy(buf + plan.offset * size, dense, n * size);
-  } else {
-    MoveSelected(plan.space, size, const_cast<char*>(dense), buf, true);
-  }
+void ScatterChecked(const MemoryPlan& plan, size_t size, uint64_t n, const char* dense, char* buf) {
+  ThrowIfError(vol::Scatter(plan, size, n, dense, buf));
 }
 
 bool NeedsBackground(hid_t a, hid_t b) {
@@ -398,7 +345,7 @@ void ReadStrings(Handle& h, const Ref* index, const Ref& shape, uint64_t n, cons
       Convert(h.type.get(), mem_type, n, temp.data(), nullptr, dxpl);
       free_all();  // the conversion made its own copies
     }
-    Scatter(plan, mem_size, n, temp.data(), buf);
+    ScatterChecked(plan, mem_size, n, temp.data(), buf);
   } catch (...) {
     free_all();
     throw;
@@ -411,7 +358,7 @@ void WriteStrings(Handle& h, const Ref* index, const Ref& shape, uint64_t n, con
   htri_t same = H5Tequal(h.type.get(), mem_type);
   if (same < 0 || mem_size == 0) Check(-1, "reading the memory type");
   std::vector<char> temp(n * std::max(sizeof(char*), mem_size));
-  Gather(plan, mem_size, n, buf, temp.data());
+  GatherChecked(plan, mem_size, n, buf, temp.data());
   if (!same) Convert(mem_type, h.type.get(), n, temp.data(), nullptr, dxpl);
   struct Reclaim {  // strings the conversion allocated
     Handle& h;
@@ -505,11 +452,11 @@ void LegacyRead(Handle& h, const FileSelection& sel, const MemoryPlan& plan, hid
     std::vector<char> background;
     if (NeedsBackground(h.type.get(), mem_type)) {
       background.resize(sel.count * mem_size);
-      Gather(plan, mem_size, sel.count, buf, background.data());
+      GatherChecked(plan, mem_size, sel.count, buf, background.data());
     }
     Convert(h.type.get(), mem_type, sel.count, temp.data(), background.empty() ? nullptr : background.data(), dxpl);
   }
-  Scatter(plan, mem_size, sel.count, temp.data(), buf);
+  ScatterChecked(plan, mem_size, sel.count, temp.data(), buf);
 }
 
 }  // namespace
@@ -542,11 +489,11 @@ void Read(Handle& h, const FileSelection& sel, const MemoryPlan& plan, hid_t mem
     std::vector<char> background;
     if (NeedsBackground(h.type.get(), mem_type)) {
       background.resize(n * mem_size);
-      Gather(plan, mem_size, n, out, background.data());
+      GatherChecked(plan, mem_size, n, out, background.data());
     }
     Convert(h.type.get(), mem_type, n, temp.data(), background.empty() ? nullptr : background.data(), dxpl);
   }
-  Scatter(plan, mem_size, n, temp.data(), out);
+  ScatterChecked(plan, mem_size, n, temp.data(), out);
 }
 
 void Write(Handle& h, const FileSelection& sel, const MemoryPlan& plan, hid_t mem_type,
@@ -572,7 +519,7 @@ void Write(Handle& h, const FileSelection& sel, const MemoryPlan& plan, hid_t me
     return;
   }
   std::vector<char> temp(n * std::max(h.type_size, mem_size));
-  Gather(plan, mem_size, n, in, temp.data());
+  GatherChecked(plan, mem_size, n, in, temp.data());
   if (!same) {
     std::vector<char> background(NeedsBackground(mem_type, h.type.get()) ? n * h.type_size : 0);
     Convert(mem_type, h.type.get(), n, temp.data(), background.empty() ? nullptr : background.data(), dxpl);
